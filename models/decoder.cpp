@@ -1,0 +1,77 @@
+#include "models/decoder.h"
+
+#include <torch/torch.h>
+
+#include "models/encoder.h"
+#include "models/linear_decoder.h"
+#include "models/model_file.h"
+#include "models/sid.h"
+#include "models/torchscript.h"
+
+namespace spikevid {
+namespace {
+
+template <class Net>
+class ModuleDecoder final : public Decoder {
+ public:
+  ModuleDecoder(Net net, DecoderInfo info) : net_(std::move(net)) {
+    info_ = std::move(info);
+    net_->eval();
+  }
+  torch::Tensor decode(const torch::Tensor& counts) override {
+    torch::NoGradGuard no_grad;
+    return net_->forward(counts.flatten(1)).clamp(0, 1);
+  }
+  void to(torch::Device device) override { net_->to(device); }
+
+ private:
+  Net net_;
+};
+
+}  // namespace
+
+std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo& encoder,
+                                      torch::Device device) {
+  const int expected_inputs = encoder.n_cells * encoder.bins;
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".pt") == 0)
+    return load_torchscript_decoder(path, expected_inputs, encoder.image_size, device);
+  const ModelFile file = read_model_file(path);
+  DecoderInfo info;
+  try {
+    const auto kind = file.meta.value("kind", std::string());
+    info.architecture = file.meta.value("architecture", std::string());
+    if (kind != "decoder")
+      throw std::runtime_error(path + ": is a " + (kind.empty() ? "model" : kind) + " file (" +
+                               info.architecture + "), not a decoder");
+    info.path = path;
+    info.encoder_id = file.meta.at("encoder").at("id").get<std::string>();
+    info.n_inputs = file.meta.at("n_inputs").get<int>();
+    info.image_size = file.meta.at("image_size").get<int>();
+    info.meta = file.meta;
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error(path + ": decoder metadata lacks a field or has one of the wrong type");
+  }
+  if (info.encoder_id != encoder.id)
+    throw std::runtime_error(path + ": decoder was trained with encoder " + info.encoder_id +
+                             ", not with " + encoder.id +
+                             (encoder.path.empty() ? std::string() : " (" + encoder.path + ")"));
+  if (info.n_inputs != expected_inputs)
+    throw std::runtime_error(path + ": decoder takes " + std::to_string(info.n_inputs) + " inputs, encoder " +
+                             encoder.id + " gives " + std::to_string(expected_inputs));
+  std::unique_ptr<Decoder> decoder;
+  if (info.architecture == "sid") {
+    Sid net(info.n_inputs);
+    load_module_state(*net, file, path);
+    decoder = std::make_unique<ModuleDecoder<Sid>>(net, info);
+  } else if (info.architecture == "linear") {
+    LinearDecoder net(info.n_inputs, info.image_size);
+    load_module_state(*net, file, path);
+    decoder = std::make_unique<ModuleDecoder<LinearDecoder>>(net, info);
+  } else {
+    throw std::runtime_error(path + ": unknown decoder architecture '" + info.architecture + "'");
+  }
+  decoder->to(device);
+  return decoder;
+}
+
+}  // namespace spikevid

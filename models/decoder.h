@@ -1,0 +1,42 @@
+#pragma once
+// A decoder turns spike counts back into images: SID, the linear (ridge)
+// decoder, or a user's TorchScript. Threading: one caller at a time.
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+namespace spikevid {
+
+struct EncoderInfo;
+
+struct DecoderInfo {
+  std::string architecture;  // "sid", "linear", "torchscript"
+  std::string path;
+  std::string encoder_id;    // the encoder it was trained with ("" if unknown)
+  int n_inputs = 0;          // bins × cells
+  int image_size = 64;
+  nlohmann::json meta;
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // counts [B,bins,N] (or [B,N]) on the decoder's device → images [B,1,S,S],
+  // clamped to [0,1]. Runs in eval mode under NoGradGuard.
+  virtual torch::Tensor decode(const torch::Tensor& counts) = 0;
+  virtual void to(torch::Device device) = 0;
+  const DecoderInfo& info() const { return info_; }
+
+ protected:
+  DecoderInfo info_;
+};
+
+// Loads a decoder file (.svm) or TorchScript (.pt) and checks that it fits
+// `encoder`: a decoder trained with another encoder fails with one line
+// naming both.
+std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo& encoder,
+                                      torch::Device device);
+
+}  // namespace spikevid

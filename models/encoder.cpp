@@ -1,0 +1,139 @@
+#include "models/encoder.h"
+
+#include <torch/torch.h>
+
+#include "models/cnn_encoder.h"
+#include "models/model_file.h"
+#include "models/retina.h"
+#include "models/spikes.h"
+#include "models/torchscript.h"
+
+namespace spikevid {
+namespace {
+
+std::string hash_text(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+class RetinaEncoder final : public Encoder {
+ public:
+  explicit RetinaEncoder(const RetinaConfig& config) : net_(config) {
+    net_->eval();
+    const auto cfg = to_json(config);
+    info_.architecture = "retina-dog";
+    info_.id = "retina-dog-" + hash_text(cfg.dump()).substr(0, 12);
+    info_.image_size = config.image_size;
+    info_.cells = net_->cells;
+    info_.n_cells = static_cast<int>(info_.cells.size());
+    info_.meta = {{"kind", "encoder"}, {"architecture", info_.architecture}, {"config", cfg}};
+  }
+  torch::Tensor rates(const torch::Tensor& images) override {
+    torch::NoGradGuard no_grad;
+    return net_->forward(images);
+  }
+  void to(torch::Device device) override { net_->to(device); }
+
+ private:
+  Retina net_;
+};
+
+class CnnFileEncoder final : public Encoder {
+ public:
+  CnnFileEncoder(const ModelFile& file, const std::string& path, torch::Device device)
+      : net_(nullptr) {
+    const auto& meta = file.meta;
+    CnnEncoderConfig c;
+    c.image_size = meta.at("image_size").get<int>();
+    c.channels = meta.at("config").at("channels").get<int>();
+    c.n_cells = meta.at("n_cells").get<int>();
+    info_.cells = cells_from_json(meta.at("cells"));
+    net_ = CnnEncoder(c, CellTable{});
+    load_module_state(*net_, file, path);
+    net_->eval();
+    net_->to(device);
+    info_.architecture = "cnn";
+    info_.id = "cnn-" + file.content_hash.substr(0, 12);
+    info_.path = path;
+    info_.image_size = c.image_size;
+    info_.n_cells = c.n_cells;
+    info_.window_s = meta.value("window_s", kDefaultWindowS);
+    info_.bins = meta.value("bins", 1);
+    info_.meta = meta;
+  }
+  torch::Tensor rates(const torch::Tensor& images) override {
+    torch::NoGradGuard no_grad;
+    return net_->forward(images);
+  }
+  void to(torch::Device device) override { net_->to(device); }
+
+ private:
+  CnnEncoder net_;
+};
+
+RetinaConfig parse_retina_spec(const std::string& spec) {
+  RetinaConfig c;
+  if (spec == "retina") return c;
+  const std::string prefix = "retina:grid=";
+  if (spec.rfind(prefix, 0) == 0) {
+    try {
+      std::size_t used = 0;
+      c.grid = std::stoi(spec.substr(prefix.size()), &used);
+      if (used == spec.size() - prefix.size() && c.grid >= 1 && c.grid <= c.image_size) return c;
+    } catch (const std::exception&) {
+    }
+  }
+  throw std::runtime_error(spec + ": not an encoder spec (use 'retina', 'retina:grid=G' with G in 1..64, "
+                                  "a .svm model file or a TorchScript .pt file)");
+}
+
+}  // namespace
+
+torch::Tensor Encoder::spikes(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  return draw_spikes(rates(images), info_.window_s, info_.bins);
+}
+
+std::unique_ptr<Encoder> make_retina_encoder(const RetinaConfig& config) {
+  return std::make_unique<RetinaEncoder>(config);
+}
+
+std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device device) {
+  if (spec.rfind("retina", 0) == 0) {
+    auto e = make_retina_encoder(parse_retina_spec(spec));
+    e->to(device);
+    return e;
+  }
+  if (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".pt") == 0) return load_torchscript_encoder(spec, device);
+  const ModelFile file = read_model_file(spec);
+  const auto kind = file.meta.value("kind", std::string());
+  const auto arch = file.meta.value("architecture", std::string());
+  if (kind != "encoder")
+    throw std::runtime_error(spec + ": is a " + (kind.empty() ? "model" : kind) + " file (" + arch +
+                             "), not an encoder");
+  if (arch == "cnn") {
+    try {
+      return std::make_unique<CnnFileEncoder>(file, spec, device);
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(spec + ": encoder metadata lacks a field or has one of the wrong type");
+    }
+  }
+  if (arch == "retina-dog") {
+    try {
+      auto e = make_retina_encoder(retina_config_from_json(file.meta.at("config")));
+      e->to(device);
+      return e;
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(spec + ": retina configuration lacks a field or has one of the wrong type");
+    }
+  }
+  throw std::runtime_error(spec + ": unknown encoder architecture '" + arch + "'");
+}
+
+}  // namespace spikevid

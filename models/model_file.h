@@ -1,0 +1,35 @@
+#pragma once
+// The model file: weights plus the metadata that makes them safe to use.
+//   bytes 0..7   magic "SPKVMODL"
+//   bytes 8..11  uint32 LE format version (1)
+//   bytes 12..19 uint64 LE length L of the JSON header
+//   L bytes of JSON: {"meta": {...}, "tensors": [{"name", "dtype": "f32"|"f16"|"i64",
+//                     "shape": [...], "offset", "nbytes"}], "content_hash": "16 hex digits"}
+//   the data block: each tensor's bytes (little-endian) at its offset.
+// content_hash is FNV-1a 64 of the data block: it detects a damaged file and
+// names the weights (an encoder's identity is its architecture and this hash).
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+
+namespace spikevid {
+
+struct ModelFile {
+  nlohmann::json meta;
+  std::string content_hash;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;  // on the CPU
+};
+
+// Writes the module's parameters and buffers (float32 as float16 when `half`)
+// to path.tmp, then renames it to path. Returns the content hash.
+std::string write_model_file(const std::string& path, nlohmann::json meta, const torch::nn::Module& module,
+                             bool half);
+// Throws std::runtime_error with one line naming the file and the problem.
+ModelFile read_model_file(const std::string& path);
+// Copies the file's tensors into the module; every name and shape must match.
+void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path);
+
+}  // namespace spikevid

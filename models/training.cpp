@@ -1,0 +1,253 @@
+#include "models/training.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+
+#include <torch/serialize.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include "models/dataset.h"
+#include "models/encoder.h"
+#include "models/linear_decoder.h"
+#include "models/metrics.h"
+#include "models/model_file.h"
+#include "models/progress.h"
+#include "models/sid.h"
+
+namespace spikevid {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json Scores::to_json() const { return {{"mse", mse}, {"psnr", psnr}, {"ssim", ssim}, {"n", n}}; }
+
+Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
+                const torch::Tensor& images, std::uint64_t seed, int batch) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  Scores s;
+  double mse = 0, psnr = 0, ssim = 0;
+  for (int64_t i = 0; i < images.size(0); i += batch) {
+    auto x = images.narrow(0, i, std::min<int64_t>(batch, images.size(0) - i));
+    auto y = decode(encoder.spikes(x).flatten(1)).clamp(0, 1);
+    mse += mse_per_image(y, x).sum().item<double>();
+    psnr += psnr_per_image(y, x).clamp_max(100).sum().item<double>();
+    ssim += ssim_per_image(y, x).sum().item<double>();
+    s.n += x.size(0);
+  }
+  s.mse = mse / s.n;
+  s.psnr = psnr / s.n;
+  s.ssim = ssim / s.n;
+  return s;
+}
+
+namespace {
+
+nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dataset& data,
+                            const TrainConfig& c) {
+  const auto& e = encoder.info();
+  return {{"kind", "decoder"},
+          {"architecture", arch},
+          {"image_size", kPatchSize},
+          {"n_inputs", e.n_cells * e.bins},
+          {"encoder",
+           {{"id", e.id}, {"architecture", e.architecture}, {"path", e.path}, {"n_cells", e.n_cells},
+            {"window_s", e.window_s}, {"bins", e.bins}}},
+          {"data", data.describe()},
+          {"training",
+           {{"seed", c.seed}, {"batch", c.batch}, {"lr", c.lr}, {"images_per_epoch", c.images_per_epoch},
+            {"command", c.command}}}};
+}
+
+// What a checkpoint folder holds besides the weights: where the run stands.
+struct RunState {
+  int epoch = 0;              // epochs finished
+  int64_t images_seen = 0;
+  double best_val_ssim = -1;
+  double seconds = 0;         // training time so far, over all sessions
+  nlohmann::json history = nlohmann::json::array();
+};
+
+void save_state(const fs::path& dir, const RunState& s) {
+  const nlohmann::json j = {{"epoch", s.epoch}, {"images_seen", s.images_seen},
+                            {"best_val_ssim", s.best_val_ssim}, {"seconds", s.seconds},
+                            {"history", s.history}};
+  std::ofstream((dir / "state.json.tmp").string()) << j.dump(1);
+  fs::rename(dir / "state.json.tmp", dir / "state.json");
+}
+
+RunState load_state(const fs::path& dir) {
+  std::ifstream in((dir / "state.json").string());
+  const auto j = nlohmann::json::parse(in);
+  RunState s;
+  s.epoch = j.at("epoch");
+  s.images_seen = j.at("images_seen");
+  s.best_val_ssim = j.at("best_val_ssim");
+  s.seconds = j.at("seconds");
+  s.history = j.at("history");
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c, const std::string& out_path,
+                         std::ostream& log) {
+  const auto device = data.val().device();
+  const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
+  torch::manual_seed(c.seed);
+  Sid net(n_inputs);
+  net->to(device);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(c.lr));
+  RunState st;
+  nlohmann::json started_from;  // the weights a fine-tuning run began with
+  const fs::path ckpt = c.checkpoint_dir;
+  const bool resuming = !c.checkpoint_dir.empty() && fs::exists(ckpt / "state.json");
+  if (resuming) {
+    load_module_state(*net, read_model_file((ckpt / "last.svm").string()), (ckpt / "last.svm").string());
+    torch::load(opt, (ckpt / "optimizer.pt").string(), device);
+    st = load_state(ckpt);
+    log << "train: resuming from " << ckpt.string() << " after epoch " << st.epoch << " ("
+        << st.images_seen << " images seen, best validation SSIM " << st.best_val_ssim << ")\n";
+  } else if (!c.init_weights.empty()) {
+    const auto f = read_model_file(c.init_weights);
+    load_module_state(*net, f, c.init_weights);
+    started_from = {{"path", c.init_weights}, {"content_hash", f.content_hash},
+                    {"training", f.meta.value("training", nlohmann::json::object())}};
+    started_from["training"].erase("history");
+    log << "train: starting from " << c.init_weights << "\n";
+  } else {
+    std::mt19937_64 rng(c.seed);
+    torch::NoGradGuard no_grad;
+    // The reference min-max scales the inputs on the training spikes.
+    const int64_t n = std::min<int64_t>(4096, c.images_per_epoch);
+    net->fit_input_scaling(encoder.spikes(data.train_epoch(n, rng)).flatten(1));
+  }
+  if (!c.checkpoint_dir.empty()) fs::create_directories(ckpt);
+
+  auto meta = decoder_meta("sid", encoder, data, c);
+  if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
+  const auto t_start = Clock::now();
+  const double seconds_before = st.seconds;
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };
+  auto last_ckpt = Clock::now();
+  const auto save_checkpoint = [&] {
+    if (c.checkpoint_dir.empty()) return;
+    st.seconds = seconds_before + elapsed();
+    write_model_file((ckpt / "last.svm").string(), meta, *net, false);
+    torch::save(opt, (ckpt / "optimizer.pt").string());
+    save_state(ckpt, st);
+    last_ckpt = Clock::now();
+  };
+  const auto out_of_time = [&] { return c.max_minutes > 0 && elapsed() > c.max_minutes * 60; };
+  const auto stop_requested = [&] { return c.should_stop && c.should_stop(); };
+
+  auto validate_and_keep_best = [&](bool finished_epoch) {
+    net->eval();
+    auto s = evaluate(encoder, [&](const torch::Tensor& x) { return net->forward(x); }, data.val(), c.seed + 99);
+    net->train();
+    st.history.push_back({{"epoch", st.epoch}, {"images_seen", st.images_seen},
+                          {"seconds", seconds_before + elapsed()}, {"val", s.to_json()}});
+    log << "train: epoch " << st.epoch << (finished_epoch ? "" : " (partial)") << ": validation SSIM "
+        << std::fixed << std::setprecision(4) << s.ssim << ", PSNR " << std::setprecision(2) << s.psnr
+        << " dB, MSE " << std::setprecision(5) << s.mse << "\n";
+    if (s.ssim > st.best_val_ssim) {
+      st.best_val_ssim = s.ssim;
+      auto m = meta;
+      m["training"]["epochs"] = st.epoch;
+      m["training"]["images_seen"] = st.images_seen;
+      m["training"]["seconds"] = seconds_before + elapsed();
+      m["training"]["device"] = device.str();
+      m["training"]["history"] = st.history;
+      m["scores"] = {{"val", s.to_json()}};
+      write_model_file(out_path, m, *net, true);
+      log << "train: wrote " << out_path << " (best so far)\n";
+    }
+  };
+
+  net->train();
+  bool stopped = false;
+  for (int epoch = st.epoch; epoch < c.epochs && !stopped; ++epoch) {
+    // Each epoch its own seed: a resumed run draws what an unbroken one would.
+    std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
+    auto images = data.train_epoch(c.images_per_epoch, rng);
+    const int64_t n = images.size(0);
+    Progress bar(log, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), n);
+    double loss_avg = 0;
+    for (int64_t i = 0; i + c.batch <= n; i += c.batch) {
+      auto x = images.narrow(0, i, c.batch);
+      torch::Tensor counts;
+      {
+        torch::NoGradGuard no_grad;
+        counts = encoder.spikes(x).flatten(1);
+      }
+      opt.zero_grad();
+      auto loss = torch::mse_loss(net->forward(counts), x);
+      loss.backward();
+      opt.step();
+      st.images_seen += c.batch;
+      const double l = loss.item<double>();
+      loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
+      bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
+      if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() > c.checkpoint_minutes * 60)
+        save_checkpoint();
+      if (out_of_time() || stop_requested()) {
+        stopped = true;
+        break;
+      }
+    }
+    bar.finish();
+    if (!stopped) st.epoch = epoch + 1;
+    validate_and_keep_best(!stopped);
+    save_checkpoint();
+  }
+  log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen << " images in "
+      << std::setprecision(1) << (seconds_before + elapsed()) / 60 << " min; best validation SSIM "
+      << std::setprecision(4) << st.best_val_ssim << "\n";
+  return read_model_file(out_path).meta;
+}
+
+nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainConfig& c,
+                            const std::string& out_path, std::ostream& log) {
+  const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
+  RidgeAccumulator acc(n_inputs, kPatchSize * kPatchSize);
+  torch::NoGradGuard no_grad;
+  for (int epoch = 0; epoch < c.epochs; ++epoch) {
+    std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
+    auto images = data.train_epoch(c.images_per_epoch, rng);
+    Progress bar(log, "ridge pass " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), images.size(0));
+    for (int64_t i = 0; i < images.size(0); i += 512) {
+      auto x = images.narrow(0, i, std::min<int64_t>(512, images.size(0) - i));
+      acc.add(encoder.spikes(x).flatten(1), x);
+      bar.update(i + x.size(0), "");
+    }
+    bar.finish();
+  }
+  torch::manual_seed(c.seed + 99);
+  auto val_counts = encoder.spikes(data.val()).flatten(1);
+  LinearDecoder net(n_inputs, kPatchSize);
+  const std::vector<double> lambdas = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10};
+  const auto mses = acc.solve(*net, lambdas, val_counts, data.val());
+  net->eval();
+  auto s = evaluate(encoder, [&](const torch::Tensor& x) { return net->forward(x.to(torch::kCPU)); },
+                    data.val(), c.seed + 99);
+  auto meta = decoder_meta("linear", encoder, data, c);
+  meta["training"]["epochs"] = c.epochs;
+  meta["training"]["images_seen"] = acc.samples();
+  meta["training"]["lambdas_relative"] = lambdas;
+  meta["training"]["val_mse_per_lambda"] = mses;
+  meta["training"]["lambda"] = net->lambda.item<double>();
+  meta["scores"] = {{"val", s.to_json()}};
+  write_model_file(out_path, meta, *net, true);
+  log << "train: linear decoder, penalty " << net->lambda.item<double>() << ", validation SSIM " << s.ssim
+      << ", PSNR " << s.psnr << " dB; wrote " << out_path << "\n";
+  return meta;
+}
+
+}  // namespace spikevid

@@ -1,0 +1,55 @@
+#pragma once
+// Training the decoders on image–spike pairs from an encoder, with spikes
+// drawn afresh every epoch: SID by Adam on the MSE, the linear decoder in
+// closed form. Checkpoints every few minutes; an interrupted run resumes from
+// its checkpoint folder. No threads here; torch's intra-op pool does the work.
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+namespace spikevid {
+
+class Encoder;
+class Dataset;
+
+struct TrainConfig {
+  std::string architecture = "sid";
+  int epochs = 100;
+  int batch = 64;
+  double lr = 1e-3;                  // Adam, as the reference
+  int64_t images_per_epoch = 40000;  // photos: fresh patches each epoch
+  double max_minutes = 0;            // 0: no time limit
+  double checkpoint_minutes = 5;
+  std::string checkpoint_dir;        // "" : no checkpoints
+  std::string init_weights;          // start from this decoder file (same architecture)
+  std::uint64_t seed = 1;
+  std::string command;               // recorded in the model file
+  std::function<bool()> should_stop; // polled between batches (Ctrl-C)
+};
+
+struct Scores {
+  double mse = 0, psnr = 0, ssim = 0;
+  int64_t n = 0;
+  nlohmann::json to_json() const;
+};
+
+// Decodes `images` through encoder → spikes (seeded) → decoder forward, in
+// batches; `decode` maps counts [B,bins·N] to images [B,1,64,64].
+Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
+                const torch::Tensor& images, std::uint64_t seed, int batch = 256);
+
+// Trains SID and writes the best model (by validation SSIM) to out_path.
+// Progress goes to `log`. Returns the model file's metadata.
+nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& config,
+                         const std::string& out_path, std::ostream& log);
+
+// Fits the ridge decoder on config.images_per_epoch × config.epochs training
+// images (spikes drawn afresh for each pass), the penalty chosen on validation.
+nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainConfig& config,
+                            const std::string& out_path, std::ostream& log);
+
+}  // namespace spikevid

@@ -1,0 +1,34 @@
+#pragma once
+// Inputs: SpikesPtr. Outputs: ReconstructionPtr.
+// Threading: process() runs on one thread at a time, not always the same one;
+// no thread_local. Blocking: never, except on the device it computes on.
+// The decoder must have been trained with the encoder whose info it is given.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stages/items.h"
+
+namespace spikevid {
+
+class Decoder;
+struct EncoderInfo;
+
+struct DecodeConfig {
+  std::string decoder = "models/weights/sid-natural.svm";
+  std::string device = "cpu";
+};
+
+class DecodeStage {
+ public:
+  DecodeStage(DecodeConfig config, const EncoderInfo& encoder);  // throws on a mismatch
+  ~DecodeStage();
+  ReconstructionPtr process(SpikesPtr spikes);
+  std::vector<ReconstructionPtr> process_batch(std::vector<SpikesPtr> spikes);
+
+ private:
+  DecodeConfig config_;
+  std::unique_ptr<Decoder> decoder_;
+};
+
+}  // namespace spikevid

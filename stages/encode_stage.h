@@ -1,0 +1,36 @@
+#pragma once
+// Inputs: FramePtr (gray, model size). Outputs: SpikesPtr.
+// Threading: process() runs on one thread at a time, not always the same one;
+// no thread_local. Blocking: never, except on the device it computes on.
+// A batch is encoded as one tensor: same results as one by one, faster.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stages/items.h"
+
+namespace spikevid {
+
+class Encoder;
+
+struct EncodeConfig {
+  std::string encoder = "models/weights/encoder-cnn.svm";  // or "retina", a .pt
+  std::string device = "cpu";
+  int bins = 1;
+  std::uint64_t seed = 1;  // Poisson draws: the same seed gives the same spikes
+};
+
+class EncodeStage {
+ public:
+  explicit EncodeStage(EncodeConfig config);  // loads the model; throws on bad config
+  ~EncodeStage();
+  SpikesPtr process(FramePtr frame);
+  std::vector<SpikesPtr> process_batch(std::vector<FramePtr> frames);
+  Encoder& encoder() { return *encoder_; }
+
+ private:
+  EncodeConfig config_;
+  std::unique_ptr<Encoder> encoder_;
+};
+
+}  // namespace spikevid

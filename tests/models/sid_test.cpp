@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "models/cnn_encoder.h"
+#include "models/retina.h"
+#include "models/sid.h"
+
+using namespace spikevid;
+
+TEST_CASE("sid: shapes, parameter count and FLOPs of the reference architecture", "[sid]") {
+  torch::manual_seed(1);
+  Sid sid(2048);
+  sid->eval();
+  auto y = sid->forward(torch::rand({3, 2048}) * 3);
+  CHECK(y.sizes() == torch::IntArrayRef({3, 1, 64, 64}));
+  CHECK(sid->dense_image(torch::rand({3, 2048})).sizes() == torch::IntArrayRef({3, 1, 64, 64}));
+  // The dense stage ends in a sigmoid.
+  auto d = sid->dense_image(torch::rand({3, 2048}) * 5);
+  CHECK(d.min().item<float>() >= 0);
+  CHECK(d.max().item<float>() <= 1);
+  int64_t params = 0;
+  for (const auto& p : sid->parameters()) params += p.numel();
+  // Linear 2048·512+512, BN 1024, Linear 512·4096+4096, convs and BNs: counted by hand.
+  const int64_t dense = 2048 * 512 + 512 + 2 * 512 + 512 * 4096 + 4096;
+  const int64_t convs = (49 * 64 + 64) + (25 * 64 * 128 + 128) + (9 * 128 * 256 + 256) + (9 * 256 * 256 + 256) +
+                        (9 * 256 * 256 + 256) + (9 * 256 * 128 + 128) + (25 * 128 * 64 + 64) + (49 * 64 + 1);
+  const int64_t bns = 2 * (64 + 128 + 256 + 256 + 256 + 128 + 64 + 1);
+  CHECK(params == dense + convs + bns);
+  CHECK(sid_flops_per_frame(2048) / 1e9 == Approx(0.85).epsilon(0.02));
+}
+
+TEST_CASE("sid: input scaling is min-max per cell", "[sid]") {
+  Sid sid(3);
+  sid->fit_input_scaling(torch::tensor({{0.f, 2.f, 5.f}, {4.f, 2.f, 1.f}}));
+  CHECK(torch::allclose(sid->input_min, torch::tensor({0.f, 2.f, 1.f})));
+  CHECK(torch::allclose(sid->input_range, torch::tensor({4.f, 1.f, 4.f})));  // a constant cell keeps range 1
+}
+
+TEST_CASE("cnn encoder: shapes and positive rates", "[cnn]") {
+  RetinaConfig rc;
+  rc.grid = 8;
+  const auto cells = make_retina_cells(rc);
+  CnnEncoder e(CnnEncoderConfig{64, 4, static_cast<int>(cells.size())}, cells);
+  auto r = e->forward(torch::rand({2, 1, 64, 64}));
+  CHECK(r.sizes() == torch::IntArrayRef({2, 128}));
+  CHECK(r.min().item<float>() >= 0);
+  CHECK_THROWS(CnnEncoder(CnnEncoderConfig{64, 4, 7}, cells));
+}

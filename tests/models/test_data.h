@@ -1,0 +1,49 @@
+#pragma once
+// Small data for the models' tests, written by the tests themselves.
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include <unistd.h>
+
+#include "io/pack_file.h"
+
+namespace spikevid::testing {
+
+// A fresh empty folder under the system temp dir, removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) {
+    path = std::filesystem::temp_directory_path() / ("spikevid-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& f) const { return (path / f).string(); }
+};
+
+// A photo pack: smooth random scenes (sums of blobs), two per split.
+inline std::string write_photo_pack(const TempDir& dir) {
+  Pack p{"photos", "test-photos", "test", {}};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  const char* splits[] = {"train", "train", "val", "val", "test", "test"};
+  for (int k = 0; k < 6; ++k) {
+    GrayImage im{160, 128, std::vector<std::uint8_t>(160 * 128)};
+    double cx[4], cy[4], a[4];
+    for (int b = 0; b < 4; ++b) cx[b] = u(rng) * 160, cy[b] = u(rng) * 128, a[b] = u(rng) - 0.5;
+    for (int y = 0; y < 128; ++y)
+      for (int x = 0; x < 160; ++x) {
+        double v = 0.5;
+        for (int b = 0; b < 4; ++b) v += a[b] * std::exp(-((x - cx[b]) * (x - cx[b]) + (y - cy[b]) * (y - cy[b])) / 900.0);
+        im.pixels[y * 160 + x] = static_cast<std::uint8_t>(std::lround(255 * std::min(1.0, std::max(0.0, v))));
+      }
+    p.images.push_back({"photo" + std::to_string(k), -1, splits[k], im});
+  }
+  const auto path = dir / "photos.pack";
+  write_pack(path, p);
+  return path;
+}
+
+}  // namespace spikevid::testing

@@ -1,0 +1,48 @@
+#pragma once
+// What every subcommand shares: errors with exit codes, the device and thread
+// options, Ctrl-C, and the command line that made an output.
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace spikevid::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;    // bad input, failed run
+constexpr int kExitUsage = 2;      // bad command line
+constexpr int kExitInterrupted = 130;
+
+// A bad option value found after parsing: exits with kExitUsage.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CommonOptions {
+  std::string device = "auto";
+  int threads = 0;  // 0: all cores
+};
+void add_common_options(CLI::App& app, CommonOptions& options);
+// Applies threads; returns "cpu" or "cuda" (throws UsageError on bad names,
+// std::runtime_error when CUDA is asked for and absent).
+std::string resolve_device(const CommonOptions& options);
+
+// Set by SIGINT/SIGTERM; a second signal exits at once.
+bool stop_requested();
+// The same, as the flag a Pipeline polls (PipelineConfig::stop_flag).
+const std::atomic<bool>& stop_flag();
+void install_signal_handlers();
+
+// The command line as typed, for the metadata of what it writes.
+const std::string& command_line();
+void set_command_line(int argc, char** argv);
+
+// Each file registers its subcommands.
+void add_train_commands(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_pack_command(CLI::App& app);       // not in LibTorch-only builds
+void add_synthetic_command(CLI::App& app);  // needs the engine (Boost)
+
+}  // namespace spikevid::cli

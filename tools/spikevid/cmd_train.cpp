@@ -1,0 +1,126 @@
+// spikevid train, spikevid fit-encoder.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "models/dataset.h"
+#include "models/encoder.h"
+#include "models/fit_encoder.h"
+#include "models/retina.h"
+#include "models/training.h"
+#include "tools/spikevid/cli_common.h"
+
+namespace spikevid::cli {
+namespace {
+
+struct TrainArgs {
+  CommonOptions common;
+  std::string data, encoder = "models/weights/encoder-cnn.svm", out, decoder = "sid";
+  TrainConfig train;
+  DatasetOptions dataset;
+  int bins = 1;
+};
+
+struct FitArgs {
+  CommonOptions common;
+  std::string data, out = "models/weights/encoder-cnn.svm";
+  int grid = 32;
+  FitEncoderConfig fit;
+  DatasetOptions dataset;
+};
+
+void check_output_path(const std::string& out) {
+  const auto parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    throw std::runtime_error(out + ": folder " + parent.string() + " does not exist");
+}
+
+void run_train(TrainArgs& a) {
+  const auto device = resolve_device(a.common);
+  check_output_path(a.out);
+  a.dataset.device = torch::Device(device);
+  auto encoder = load_encoder(a.encoder, a.dataset.device);
+  if (a.bins != 1) encoder->mutable_info().bins = a.bins;
+  const auto data = Dataset::load(a.data, a.dataset);
+  a.train.architecture = a.decoder;
+  a.train.command = command_line();
+  a.train.should_stop = stop_requested;
+  std::cerr << "train: " << a.decoder << " on " << data.name() << " (" << data.kind() << ", "
+            << data.train_size() << (data.kind() == "photos" ? " training photos" : " training images")
+            << "), encoder " << encoder->info().id << " with " << encoder->info().n_cells << " cells, on "
+            << device << " with " << torch::get_num_threads() << " threads\n";
+  if (a.decoder == "sid")
+    train_sid(*encoder, data, a.train, a.out, std::cerr);
+  else
+    train_linear(*encoder, data, a.train, a.out, std::cerr);
+}
+
+void run_fit(FitArgs& a) {
+  const auto device = resolve_device(a.common);
+  check_output_path(a.out);
+  a.dataset.device = torch::Device(device);
+  RetinaConfig rc;
+  rc.grid = a.grid;
+  auto truth = make_retina_encoder(rc);
+  truth->to(a.dataset.device);
+  const auto data = Dataset::load(a.data, a.dataset);
+  a.fit.command = command_line();
+  a.fit.should_stop = stop_requested;
+  std::cerr << "fit-encoder: CNN to " << truth->info().id << " (" << truth->info().n_cells << " cells) on "
+            << data.name() << ", on " << device << "\n";
+  fit_cnn_encoder(*truth, data, a.fit, a.out, std::cerr);
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  auto ta = std::make_shared<TrainArgs>();
+  auto* t = app.add_subcommand("train", "Train a decoder (SID or linear) on image-spike pairs from an encoder");
+  t->option_defaults()->always_capture_default();
+  t->footer(
+      "Examples:\n"
+      "  spikevid train --data data/packs/natural.pack -o models/weights/sid-natural.svm \\\n"
+      "      --checkpoints checkpoints/sid-natural --minutes 60\n"
+      "  spikevid train --decoder linear --data data/packs/natural.pack -o models/weights/linear-natural.svm\n"
+      "An interrupted run (Ctrl-C) resumes from its --checkpoints folder when started again.");
+  t->add_option("--data", ta->data, "packed data file (spikevid pack-data)")->required()->check(CLI::ExistingFile);
+  t->add_option("--encoder", ta->encoder, "encoder: model file, TorchScript .pt, or 'retina'");
+  t->add_option("-o,--out", ta->out, "decoder model file to write")->required();
+  t->add_option("--decoder", ta->decoder, "sid or linear")->check(CLI::IsMember({"sid", "linear"}));
+  t->add_option("--epochs", ta->train.epochs, "epochs (linear: passes over fresh spikes)")->check(CLI::Range(1, 100000));
+  t->add_option("--batch", ta->train.batch, "batch size")->check(CLI::Range(2, 65536));
+  t->add_option("--lr", ta->train.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
+  t->add_option("--images-per-epoch", ta->train.images_per_epoch, "training images per epoch")->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
+  t->add_option("--minutes", ta->train.max_minutes, "stop after this many minutes (0: no limit)")->check(CLI::Range(0.0, 1e6));
+  t->add_option("--checkpoints", ta->train.checkpoint_dir, "checkpoint folder (resumes from it)");
+  t->add_option("--checkpoint-minutes", ta->train.checkpoint_minutes, "minutes between checkpoints")->check(CLI::Range(0.1, 1e4));
+  t->add_option("--init", ta->train.init_weights, "start from this decoder file")->check(CLI::ExistingFile);
+  t->add_option("--seed", ta->train.seed, "random seed");
+  t->add_option("--bins", ta->bins, "time bins per window")->check(CLI::Range(1, 64));
+  t->add_option("--val-count", ta->dataset.val_count, "validation patches")->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  add_common_options(*t, ta->common);
+  t->callback([ta] { run_train(*ta); });
+
+  auto fa = std::make_shared<FitArgs>();
+  auto* f = app.add_subcommand("fit-encoder", "Fit the CNN encoder to the parametric retina's spikes");
+  f->option_defaults()->always_capture_default();
+  f->footer(
+      "Examples:\n"
+      "  spikevid fit-encoder --data data/packs/natural.pack -o models/weights/encoder-cnn.svm --minutes 20");
+  f->add_option("--data", fa->data, "packed data file (spikevid pack-data)")->required()->check(CLI::ExistingFile);
+  f->add_option("-o,--out", fa->out, "encoder model file to write");
+  f->add_option("--grid", fa->grid, "retina cells per side per mosaic (2·grid² cells)")->check(CLI::Range(1, 64));
+  f->add_option("--channels", fa->fit.channels, "feature maps per layer")->check(CLI::Range(1, 256));
+  f->add_option("--epochs", fa->fit.epochs, "epochs")->check(CLI::Range(1, 100000));
+  f->add_option("--batch", fa->fit.batch, "batch size")->check(CLI::Range(2, 65536));
+  f->add_option("--lr", fa->fit.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
+  f->add_option("--images-per-epoch", fa->fit.images_per_epoch, "training images per epoch")->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
+  f->add_option("--minutes", fa->fit.max_minutes, "stop after this many minutes (0: no limit)")->check(CLI::Range(0.0, 1e6));
+  f->add_option("--seed", fa->fit.seed, "random seed");
+  add_common_options(*f, fa->common);
+  f->callback([fa] { run_fit(*fa); });
+}
+
+}  // namespace spikevid::cli
