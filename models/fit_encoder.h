@@ -9,6 +9,9 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "models/cell_table.h"
 
 namespace spikevid {
 
@@ -31,5 +34,19 @@ struct FitEncoderConfig {
 // Returns its metadata, with "scores" on the test images.
 nlohmann::json fit_cnn_encoder(Encoder& truth, const Dataset& data, const FitEncoderConfig& config,
                                const std::string& out_path, std::ostream& log);
+
+// A recording as tensors: images [T,1,S,S] in [0,1], counts [T,N] per window.
+struct RecordedData {
+  torch::Tensor train_images, train_counts, val_images, val_counts, test_images, test_counts;
+  double window_s = 1.0 / 30;
+  CellTable cells;            // may be empty: the read-out then starts uniform
+  nlohmann::json describe;    // the file, its frames and split
+};
+
+// Fits to recorded counts. Scores: the correlation of predicted and observed
+// counts (single trials: it stays below 1 even for a perfect model) and the
+// log-likelihood against each cell's mean count.
+nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& data, const FitEncoderConfig& config,
+                                            const std::string& out_path, std::ostream& log);
 
 }  // namespace spikevid

@@ -13,7 +13,7 @@
 #include "models/metrics.h"
 #include "models/training.h"
 #include "tools/spikevid/cli_common.h"
-#ifdef SPIKEVID_HAVE_OPENCV
+#ifdef SPIKEVID_HAVE_IO
 #include "tools/spikevid/eval_images.h"
 #endif
 
@@ -49,7 +49,7 @@ void run_eval(EvalArgs& a) {
     flat = data.train_epoch(4096, rng).mean().item<double>();  // the training set's mean luminance
     source = {{"data", data.describe()}, {"split", a.split}};
   } else {
-#ifdef SPIKEVID_HAVE_OPENCV
+#ifdef SPIKEVID_HAVE_IO
     images = load_eval_images(a.images_dir).to(device);
     flat = images.mean().item<double>();
     source = {{"images", a.images_dir}};
@@ -94,7 +94,7 @@ void run_eval(EvalArgs& a) {
     out << j.dump(2) << "\n";
     if (!out) throw std::runtime_error(a.json_path + ": cannot write");
   }
-#ifdef SPIKEVID_HAVE_OPENCV
+#ifdef SPIKEVID_HAVE_IO
   if (!a.grid_path.empty() || !a.save_dir.empty()) {
     torch::manual_seed(a.seed);
     const int64_t m = a.save_dir.empty() ? std::min<int64_t>(n, 8) : n;

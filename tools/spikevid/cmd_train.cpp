@@ -11,6 +11,11 @@
 #include "models/retina.h"
 #include "models/training.h"
 #include "tools/spikevid/cli_common.h"
+#ifdef SPIKEVID_HAVE_IO
+#include <torch/nn/functional.h>
+
+#include "io/recording.h"
+#endif
 
 namespace spikevid::cli {
 namespace {
@@ -25,7 +30,7 @@ struct TrainArgs {
 
 struct FitArgs {
   CommonOptions common;
-  std::string data, out = "models/weights/encoder-cnn.svm";
+  std::string data, recording, out = "models/weights/encoder-cnn.svm";
   int grid = 32;
   FitEncoderConfig fit;
   DatasetOptions dataset;
@@ -57,17 +62,67 @@ void run_train(TrainArgs& a) {
     train_linear(*encoder, data, a.train, a.out, std::cerr);
 }
 
+#ifdef SPIKEVID_HAVE_IO
+// A recording's frames as 64×64 model inputs and its counts, split as the file says.
+RecordedData load_recorded(const std::string& path, torch::Device device) {
+  const auto r = read_recording(path);
+  if (r.height != r.width) throw std::runtime_error(path + ": stimulus frames must be square");
+  auto images = torch::from_blob(const_cast<float*>(r.stimulus.data()), {r.frames, 1, r.height, r.width},
+                                 torch::kFloat32).clone();
+  if (r.height != 64) {
+    namespace F = torch::nn::functional;
+    images = F::interpolate(images, F::InterpolateFuncOptions()
+                                        .size(std::vector<int64_t>{64, 64})
+                                        .mode(torch::kBilinear)
+                                        .align_corners(false));
+  }
+  auto counts = torch::from_blob(const_cast<float*>(r.counts.data()), {r.frames, r.cells}, torch::kFloat32).clone();
+  auto split = torch::from_blob(const_cast<std::uint8_t*>(r.split.data()), {r.frames}, torch::kUInt8).clone();
+  RecordedData d;
+  auto pick = [&](int s, torch::Tensor& im, torch::Tensor& c) {
+    auto idx = (split == s).nonzero().flatten();
+    if (idx.numel() == 0) throw std::runtime_error(path + ": the split has no " + (s == 0 ? "training" : s == 1 ? "validation" : "test") + " frames");
+    im = images.index_select(0, idx).to(device);
+    c = counts.index_select(0, idx).to(device);
+  };
+  pick(0, d.train_images, d.train_counts);
+  pick(1, d.val_images, d.val_counts);
+  pick(2, d.test_images, d.test_counts);
+  d.window_s = r.window_s;
+  const double scale = 64.0 / r.width;
+  for (std::size_t i = 0; i < r.cell_x.size(); ++i)
+    d.cells.push_back({r.cell_type[i] == 1 ? CellType::off : CellType::on, static_cast<float>(r.cell_x[i] * scale),
+                       static_cast<float>(r.cell_y[i] * scale), 2.0f, 0.0f});
+  d.describe = {{"recording", path}, {"frames", r.frames}, {"cells", r.cells}, {"frame_size", r.width},
+                {"window_s", r.window_s},
+                {"split", {{"train", d.train_images.size(0)}, {"val", d.val_images.size(0)}, {"test", d.test_images.size(0)}}}};
+  return d;
+}
+#endif
+
 void run_fit(FitArgs& a) {
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
   a.dataset.device = torch::Device(device);
+  a.fit.command = command_line();
+  a.fit.should_stop = stop_requested;
+  if (!a.recording.empty()) {
+#ifdef SPIKEVID_HAVE_IO
+    const auto d = load_recorded(a.recording, a.dataset.device);
+    std::cerr << "fit-encoder: CNN to " << a.recording << " (" << d.train_counts.size(1) << " cells, "
+              << d.train_images.size(0) << " training frames), on " << device << "\n";
+    fit_cnn_encoder_to_recording(d, a.fit, a.out, std::cerr);
+    return;
+#else
+    throw UsageError("fit-encoder --recording needs a build with HDF5");
+#endif
+  }
+  if (a.data.empty()) throw UsageError("fit-encoder: give --data (simulated recordings) or --recording");
   RetinaConfig rc;
   rc.grid = a.grid;
   auto truth = make_retina_encoder(rc);
   truth->to(a.dataset.device);
   const auto data = Dataset::load(a.data, a.dataset);
-  a.fit.command = command_line();
-  a.fit.should_stop = stop_requested;
   std::cerr << "fit-encoder: CNN to " << truth->info().id << " (" << truth->info().n_cells << " cells) on "
             << data.name() << ", on " << device << "\n";
   fit_cnn_encoder(*truth, data, a.fit, a.out, std::cerr);
@@ -108,8 +163,12 @@ void add_train_commands(CLI::App& app) {
   f->option_defaults()->always_capture_default();
   f->footer(
       "Examples:\n"
-      "  spikevid fit-encoder --data data/packs/natural.pack -o models/weights/encoder-cnn.svm --minutes 20");
-  f->add_option("--data", fa->data, "packed data file (spikevid pack-data)")->required()->check(CLI::ExistingFile);
+      "  spikevid fit-encoder --data data/packs/natural.pack -o models/weights/encoder-cnn.svm --minutes 20\n"
+      "  spikevid fit-encoder --recording my_cells.h5 -o my-encoder.svm");
+  f->add_option("--data", fa->data, "packed data file: fit to the parametric retina's spikes to its photos")
+      ->check(CLI::ExistingFile);
+  f->add_option("--recording", fa->recording, "fit to a recording instead (HDF5 layout: README)")
+      ->check(CLI::ExistingFile);
   f->add_option("-o,--out", fa->out, "encoder model file to write");
   f->add_option("--grid", fa->grid, "retina cells per side per mosaic (2·grid² cells)")->check(CLI::Range(1, 64));
   f->add_option("--channels", fa->fit.channels, "feature maps per layer")->check(CLI::Range(1, 256));
