@@ -48,17 +48,20 @@ std::vector<hsize_t> read_dataset(const std::string& path, hid_t file, const cha
   if (ds.id < 0) throw_file_error(path, std::string("cannot open dataset ") + name);
   Handle space(H5Dget_space(ds.id), H5Sclose);
   if (H5Sget_simple_extent_ndims(space.id) != rank)
-    throw_file_error(path, std::string(name) + " must have " + std::to_string(rank) + " dimensions");
+    throw_file_error(path,
+                     std::string(name) + " must have " + std::to_string(rank) + " dimensions");
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
   hsize_t n = 1;
   for (auto d : dims) {
-    if (d == 0 || d > kMaxElements || n > kMaxElements / d) throw_file_error(path, std::string(name) + " has an implausible size");
+    if (d == 0 || d > kMaxElements || n > kMaxElements / d)
+      throw_file_error(path, std::string(name) + " has an implausible size");
     n *= d;
   }
   Handle type(H5Dget_type(ds.id), H5Tclose);
   const auto cls = H5Tget_class(type.id);
-  if (cls != H5T_INTEGER && cls != H5T_FLOAT) throw_file_error(path, std::string(name) + " is not numeric");
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    throw_file_error(path, std::string(name) + " is not numeric");
   out.resize(static_cast<std::size_t>(n));
   if (H5Dread(ds.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     throw_file_error(path, std::string("cannot read ") + name + " (truncated or damaged file?)");
@@ -72,12 +75,14 @@ bool is_uint8(hid_t file, const char* name) {
 }
 
 template <class T>
-void write_dataset(const std::string& path, hid_t file, const char* name, const std::vector<hsize_t>& dims,
-                   const std::vector<T>& data, hid_t file_type, hid_t mem_type) {
+void write_dataset(const std::string& path, hid_t file, const char* name,
+                   const std::vector<hsize_t>& dims, const std::vector<T>& data, hid_t file_type,
+                   hid_t mem_type) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id, 1);
-  Handle ds(H5Dcreate2(file, name, file_type, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Handle ds(H5Dcreate2(file, name, file_type, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose);
   if (ds.id < 0 || H5Dwrite(ds.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
     throw_file_error(path, std::string("cannot write ") + name);
 }
@@ -86,7 +91,8 @@ void write_dataset(const std::string& path, hid_t file, const char* name, const 
 
 Recording read_recording(const std::string& path) {
   QuietErrors quiet;
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw_file_error(path, "not an HDF5 file (or it cannot be read)");
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw_file_error(path, "not an HDF5 file (or it cannot be read)");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (file.id < 0) throw_file_error(path, "cannot open the HDF5 file");
   Recording r;
@@ -100,14 +106,16 @@ Recording read_recording(const std::string& path) {
     sd = read_dataset(path, file.id, "stimulus", 3, r.stimulus, H5T_NATIVE_FLOAT);
   }
   const auto cd = read_dataset(path, file.id, "counts", 2, r.counts, H5T_NATIVE_FLOAT);
-  if (cd[0] != sd[0]) throw_file_error(path, "counts and stimulus hold different numbers of frames");
+  if (cd[0] != sd[0])
+    throw_file_error(path, "counts and stimulus hold different numbers of frames");
   r.frames = static_cast<int>(sd[0]);
   r.height = static_cast<int>(sd[1]);
   r.width = static_cast<int>(sd[2]);
   r.cells = static_cast<int>(cd[1]);
   for (float c : r.counts)
     if (!(c >= 0)) throw_file_error(path, "counts must be non-negative numbers");
-  if (H5Aexists(file.id, "window_s") <= 0) throw_file_error(path, "recording lacks the root attribute window_s");
+  if (H5Aexists(file.id, "window_s") <= 0)
+    throw_file_error(path, "recording lacks the root attribute window_s");
   Handle attr(H5Aopen(file.id, "window_s", H5P_DEFAULT), H5Aclose);
   if (H5Aread(attr.id, H5T_NATIVE_DOUBLE, &r.window_s) < 0 || !(r.window_s > 0 && r.window_s < 100))
     throw_file_error(path, "window_s must be a positive number of seconds");
@@ -142,7 +150,8 @@ void write_recording(const std::string& path, const Recording& r) {
   if (file.id < 0) throw_file_error(path, "cannot create the HDF5 file");
   std::vector<std::uint8_t> bytes(r.stimulus.size());
   for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(std::lround(std::min(1.0f, std::max(0.0f, r.stimulus[i])) * 255));
+    bytes[i] =
+        static_cast<std::uint8_t>(std::lround(std::min(1.0f, std::max(0.0f, r.stimulus[i])) * 255));
   write_dataset(path, file.id, "stimulus", {tf, th, tw}, bytes, H5T_STD_U8LE, H5T_NATIVE_UINT8);
   write_dataset(path, file.id, "counts", {tf, tn}, r.counts, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
   write_dataset(path, file.id, "split", {tf}, r.split, H5T_STD_U8LE, H5T_NATIVE_UINT8);
@@ -152,7 +161,8 @@ void write_recording(const std::string& path, const Recording& r) {
     write_dataset(path, file.id, "cells/type", {tn}, r.cell_type, H5T_STD_U8LE, H5T_NATIVE_UINT8);
   }
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attr(H5Acreate2(file.id, "window_s", H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle attr(H5Acreate2(file.id, "window_s", H5T_IEEE_F64LE, space.id, H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
   if (attr.id < 0 || H5Awrite(attr.id, H5T_NATIVE_DOUBLE, &r.window_s) < 0)
     throw_file_error(path, "cannot write window_s");
 }

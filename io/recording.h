@@ -18,10 +18,10 @@ namespace spikevid {
 
 struct Recording {
   int frames = 0, height = 0, width = 0, cells = 0;
-  std::vector<float> stimulus;   // frames·height·width in [0,1]
-  std::vector<float> counts;     // frames·cells
+  std::vector<float> stimulus;  // frames·height·width in [0,1]
+  std::vector<float> counts;    // frames·cells
   double window_s = 1.0 / 30;
-  std::vector<std::uint8_t> split;  // frames: 0 train, 1 val, 2 test
+  std::vector<std::uint8_t> split;    // frames: 0 train, 1 val, 2 test
   std::vector<float> cell_x, cell_y;  // empty when the file has none
   std::vector<std::uint8_t> cell_type;
 };

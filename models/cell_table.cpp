@@ -19,12 +19,13 @@ nlohmann::json cells_to_json(const CellTable& cells) {
     cs.push_back(c.center_sigma);
     ss.push_back(c.surround_sigma);
   }
-  return {{"count", cells.size()}, {"type", types},          {"x", x},
-          {"y", y},                {"center_sigma", cs},     {"surround_sigma", ss}};
+  return {{"count", cells.size()}, {"type", types},       {"x", x}, {"y", y},
+          {"center_sigma", cs},    {"surround_sigma", ss}};
 }
 
 CellTable cells_from_json(const nlohmann::json& j) {
-  if (!j.is_object() || !j.contains("count")) throw std::runtime_error("cell table: missing 'count'");
+  if (!j.is_object() || !j.contains("count"))
+    throw std::runtime_error("cell table: missing 'count'");
   const auto n = j.at("count").get<std::size_t>();
   const auto types = j.at("type").get<std::vector<std::string>>();
   const auto x = j.at("x").get<std::vector<float>>();

@@ -12,7 +12,7 @@ enum class CellType { on = 0, off = 1 };
 
 struct CellInfo {
   CellType type = CellType::on;
-  float x = 0;               // receptive-field centre, input pixels (0 = left edge)
+  float x = 0;  // receptive-field centre, input pixels (0 = left edge)
   float y = 0;
   float center_sigma = 1;    // centre Gaussian sigma, pixels
   float surround_sigma = 3;  // surround Gaussian sigma, pixels (0: none)

@@ -14,7 +14,8 @@ CnnEncoderImpl::CnnEncoderImpl(CnnEncoderConfig c, const CellTable& cells) : con
   TORCH_CHECK(cells.empty() || static_cast<int>(cells.size()) == c.n_cells,
               "cnn encoder: cell table has ", cells.size(), " cells, config says ", c.n_cells);
   conv1 = register_module(
-      "conv1", nn::Conv2d(nn::Conv2dOptions(1, c.channels, 9).padding(4).padding_mode(torch::kReplicate)));
+      "conv1",
+      nn::Conv2d(nn::Conv2dOptions(1, c.channels, 9).padding(4).padding_mode(torch::kReplicate)));
   conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(c.channels, c.channels, 5)
                                                   .stride(2)
                                                   .padding(2)
@@ -43,8 +44,8 @@ torch::Tensor CnnEncoderImpl::forward(const torch::Tensor& images) {
               "cnn encoder: expected images [B,1,", config.image_size, ",", config.image_size,
               "], got ", images.sizes());
   auto f = F::elu(conv1(images - 0.5));
-  f = F::elu(conv2(f));                           // [B,C,S/2,S/2]
-  auto spatial = f.flatten(2).matmul(mask.t());   // [B,C,N]
+  f = F::elu(conv2(f));                          // [B,C,S/2,S/2]
+  auto spatial = f.flatten(2).matmul(mask.t());  // [B,C,N]
   auto drive = (spatial * features.t().unsqueeze(0)).sum(1) + bias;
   return kCnnRateScale * F::softplus(drive);
 }

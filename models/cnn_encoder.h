@@ -14,7 +14,7 @@ namespace spikevid {
 
 struct CnnEncoderConfig {
   int image_size = 64;
-  int channels = 16;     // feature maps per layer
+  int channels = 16;  // feature maps per layer
   int n_cells = 2048;
 };
 

@@ -35,15 +35,17 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
   std::map<std::string, std::vector<std::string>> sources;
   std::map<std::string, std::vector<torch::Tensor>> photos, images;
   for (const auto& p : pack.images) {
-    if (sources[p.split].empty() || sources[p.split].back() != p.source) sources[p.split].push_back(p.source);
+    if (sources[p.split].empty() || sources[p.split].back() != p.source)
+      sources[p.split].push_back(p.source);
     const auto* px = p.image.pixels.data();
     if (pack.kind == "photos") {
-      auto t = torch::from_blob(const_cast<std::uint8_t*>(px), {1, 1, p.image.height, p.image.width},
-                                torch::kUInt8)
+      auto t = torch::from_blob(const_cast<std::uint8_t*>(px),
+                                {1, 1, p.image.height, p.image.width}, torch::kUInt8)
                    .to(torch::kFloat32)
                    .div_(255.0);
       if (std::min(p.image.width, p.image.height) < kPatchSize)
-        throw std::runtime_error(pack_path + ": photo '" + p.source + "' is smaller than 64 pixels");
+        throw std::runtime_error(pack_path + ": photo '" + p.source +
+                                 "' is smaller than 64 pixels");
       photos[p.split].push_back(t.to(options.device));
     } else {
       images[p.split].push_back(to_model_image(px, p.image.width, p.image.height));
@@ -66,14 +68,15 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
     d.test_ = torch::cat(images["test"]).to(options.device);
   }
   d.splits_ = nlohmann::json::object();
-  for (const auto& [split, names] : sources) d.splits_[split] = {{"sources", names.size()}, {"names", names}};
+  for (const auto& [split, names] : sources)
+    d.splits_[split] = {{"sources", names.size()}, {"names", names}};
   if (pack.kind != "photos")  // thousands of digits: the counts say enough
     for (auto& [split, v] : d.splits_.items()) v.erase("names");
   return d;
 }
 
-torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int64_t n, std::mt19937_64& rng,
-                                   bool flips) const {
+torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int64_t n,
+                                   std::mt19937_64& rng, bool flips) const {
   std::uniform_int_distribution<std::size_t> pick(0, photos.size() - 1);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const double log_lo = std::log(options_.min_fraction), log_hi = std::log(options_.max_fraction);
@@ -88,8 +91,11 @@ torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int
     side = std::clamp<int64_t>(side, kPatchSize, std::min(h, w));
     const auto y0 = static_cast<int64_t>(unit(rng) * static_cast<double>(h - side + 1));
     const auto x0 = static_cast<int64_t>(unit(rng) * static_cast<double>(w - side + 1));
-    auto crop = photo.narrow(2, std::min(y0, h - side), side).narrow(3, std::min(x0, w - side), side);
-    auto patch = side == kPatchSize ? crop : F::adaptive_avg_pool2d(crop, F::AdaptiveAvgPool2dFuncOptions(kPatchSize));
+    auto crop =
+        photo.narrow(2, std::min(y0, h - side), side).narrow(3, std::min(x0, w - side), side);
+    auto patch = side == kPatchSize
+                     ? crop
+                     : F::adaptive_avg_pool2d(crop, F::AdaptiveAvgPool2dFuncOptions(kPatchSize));
     if (flips && unit(rng) < 0.5) patch = patch.flip({3});
     out.push_back(patch);
   }
@@ -112,8 +118,12 @@ int64_t Dataset::train_size() const {
 }
 
 nlohmann::json Dataset::describe() const {
-  return {{"pack", path_}, {"name", name_}, {"kind", kind_}, {"splits", splits_},
-          {"val_count", val_.size(0)}, {"test_count", test_.size(0)},
+  return {{"pack", path_},
+          {"name", name_},
+          {"kind", kind_},
+          {"splits", splits_},
+          {"val_count", val_.size(0)},
+          {"test_count", test_.size(0)},
           {"patch", kind_ == "photos" ? nlohmann::json{{"size", kPatchSize},
                                                        {"min_fraction", options_.min_fraction},
                                                        {"max_fraction", options_.max_fraction},

@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 namespace spikevid {
 
 constexpr int kPatchSize = 64;
 
 struct DatasetOptions {
-  int64_t val_count = 1000;     // fixed validation patches (photos)
-  int64_t test_count = 2000;    // fixed test patches (photos)
-  std::uint64_t seed = 7;       // where the fixed patches are cut
+  int64_t val_count = 1000;   // fixed validation patches (photos)
+  int64_t test_count = 2000;  // fixed test patches (photos)
+  std::uint64_t seed = 7;     // where the fixed patches are cut
   // A patch is a square window whose side is this fraction of the photo's
   // long side (log-uniform), averaged down to 64×64: the photos at 0.1× to
   // 0.5× of their size, cropped (see shared/DATA.md).
@@ -43,8 +43,8 @@ class Dataset {
   nlohmann::json describe() const;  // pack, kind, sources of each split, counts
 
  private:
-  torch::Tensor cut_patches(const std::vector<torch::Tensor>& photos, int64_t n, std::mt19937_64& rng,
-                            bool flips) const;
+  torch::Tensor cut_patches(const std::vector<torch::Tensor>& photos, int64_t n,
+                            std::mt19937_64& rng, bool flips) const;
 
   DatasetOptions options_;
   std::string path_, kind_, name_;

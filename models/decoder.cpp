@@ -49,15 +49,17 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     info.image_size = file.meta.at("image_size").get<int>();
     info.meta = file.meta;
   } catch (const nlohmann::json::exception&) {
-    throw std::runtime_error(path + ": decoder metadata lacks a field or has one of the wrong type");
+    throw std::runtime_error(path +
+                             ": decoder metadata lacks a field or has one of the wrong type");
   }
   if (info.encoder_id != encoder.id)
     throw std::runtime_error(path + ": decoder was trained with encoder " + info.encoder_id +
                              ", not with " + encoder.id +
                              (encoder.path.empty() ? std::string() : " (" + encoder.path + ")"));
   if (info.n_inputs != expected_inputs)
-    throw std::runtime_error(path + ": decoder takes " + std::to_string(info.n_inputs) + " inputs, encoder " +
-                             encoder.id + " gives " + std::to_string(expected_inputs));
+    throw std::runtime_error(path + ": decoder takes " + std::to_string(info.n_inputs) +
+                             " inputs, encoder " + encoder.id + " gives " +
+                             std::to_string(expected_inputs));
   std::unique_ptr<Decoder> decoder;
   if (info.architecture == "sid") {
     Sid net(info.n_inputs);

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 namespace spikevid {
 
@@ -14,8 +14,8 @@ struct EncoderInfo;
 struct DecoderInfo {
   std::string architecture;  // "sid", "linear", "torchscript"
   std::string path;
-  std::string encoder_id;    // the encoder it was trained with ("" if unknown)
-  int n_inputs = 0;          // bins × cells
+  std::string encoder_id;  // the encoder it was trained with ("" if unknown)
+  int n_inputs = 0;        // bins × cells
   int image_size = 64;
   nlohmann::json meta;
 };

@@ -89,8 +89,9 @@ RetinaConfig parse_retina_spec(const std::string& spec) {
     } catch (const std::exception&) {
     }
   }
-  throw std::runtime_error(spec + ": not an encoder spec (use 'retina', 'retina:grid=G' with G in 1..64, "
-                                  "a .svm model file or a TorchScript .pt file)");
+  throw std::runtime_error(spec +
+                           ": not an encoder spec (use 'retina', 'retina:grid=G' with G in 1..64, "
+                           "a .svm model file or a TorchScript .pt file)");
 }
 
 }  // namespace
@@ -110,7 +111,8 @@ std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device dev
     e->to(device);
     return e;
   }
-  if (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".pt") == 0) return load_torchscript_encoder(spec, device);
+  if (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".pt") == 0)
+    return load_torchscript_encoder(spec, device);
   const ModelFile file = read_model_file(spec);
   const auto kind = file.meta.value("kind", std::string());
   const auto arch = file.meta.value("architecture", std::string());
@@ -121,7 +123,8 @@ std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device dev
     try {
       return std::make_unique<CnnFileEncoder>(file, spec, device);
     } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(spec + ": encoder metadata lacks a field or has one of the wrong type");
+      throw std::runtime_error(spec +
+                               ": encoder metadata lacks a field or has one of the wrong type");
     }
   }
   if (arch == "retina-dog") {
@@ -130,7 +133,8 @@ std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device dev
       e->to(device);
       return e;
     } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(spec + ": retina configuration lacks a field or has one of the wrong type");
+      throw std::runtime_error(spec +
+                               ": retina configuration lacks a field or has one of the wrong type");
     }
   }
   throw std::runtime_error(spec + ": unknown encoder architecture '" + arch + "'");

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include "models/cell_table.h"
 
@@ -20,10 +20,10 @@ struct EncoderInfo {
   std::string path;          // the file it came from ("" for the built-in retina)
   int image_size = 64;
   int n_cells = 0;
-  CellTable cells;           // may be empty for TorchScript encoders
+  CellTable cells;  // may be empty for TorchScript encoders
   double window_s = kDefaultWindowS;
   int bins = 1;
-  nlohmann::json meta;       // the model file's metadata
+  nlohmann::json meta;  // the model file's metadata
 };
 
 class Encoder {

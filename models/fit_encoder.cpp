@@ -1,12 +1,13 @@
 #include "models/fit_encoder.h"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iomanip>
 #include <iostream>
-#include <algorithm>
-#include <functional>
 #include <numeric>
 #include <random>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -29,7 +30,10 @@ double poisson_ll(const torch::Tensor& counts, const torch::Tensor& mean) {
 struct FitScores {
   double rate_corr, ll_model, ll_truth, ll_null;
   nlohmann::json to_json() const {
-    return {{"rate_corr", rate_corr}, {"ll_model", ll_model}, {"ll_truth", ll_truth}, {"ll_null", ll_null},
+    return {{"rate_corr", rate_corr},
+            {"ll_model", ll_model},
+            {"ll_truth", ll_truth},
+            {"ll_null", ll_null},
             {"ll_units", "nats per cell per window"}};
   }
 };
@@ -49,13 +53,23 @@ FitScores score(CnnEncoderImpl& net, Encoder& truth, const torch::Tensor& images
   auto counts = draw_spikes(r, window, 1).squeeze(1);
   auto pc = p - p.mean(), rc = r - r.mean();
   FitScores s;
-  s.rate_corr = ((pc * rc).sum() / (pc.pow(2).sum().sqrt() * rc.pow(2).sum().sqrt())).item<double>();
+  s.rate_corr =
+      ((pc * rc).sum() / (pc.pow(2).sum().sqrt() * rc.pow(2).sum().sqrt())).item<double>();
   s.ll_model = poisson_ll(counts, p * window);
   s.ll_truth = poisson_ll(counts, r * window);
-  s.ll_null = poisson_ll(counts, train_mean_rate.to(torch::kCPU, torch::kFloat64).expand_as(r) * window);
+  s.ll_null =
+      poisson_ll(counts, train_mean_rate.to(torch::kCPU, torch::kFloat64).expand_as(r) * window);
   return s;
 }
 
+std::string describe_scores(const nlohmann::json& s) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(4) << "rate correlation " << s.at("rate_corr").get<double>()
+    << ", log-likelihood " << s.at("ll_model").get<double>();
+  if (s.contains("ll_truth")) o << " (truth " << s.at("ll_truth").get<double>() << ")";
+  o << " vs mean-rate " << s.at("ll_null").get<double>() << " nats/cell/window";
+  return o.str();
+}
 
 // What the fitting loop needs to know about where its data come from.
 struct FitSource {
@@ -94,17 +108,20 @@ nlohmann::json fit_loop(const FitSource& src, const FitEncoderConfig& c, torch::
     std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
     torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
     auto [images, counts] = src.epoch(epoch, rng);
-    Progress bar(log, "fit epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), images.size(0));
+    Progress bar(log, "fit epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
+                 images.size(0));
     net->train();
     const int64_t batch = std::min<int64_t>(c.batch, images.size(0));
     for (int64_t i = 0; i + batch <= images.size(0); i += batch) {
       opt.zero_grad();
       auto lam = net->forward(images.narrow(0, i, batch)) * src.window_s + 1e-8;
-      auto loss = (lam - counts.narrow(0, i, batch) * lam.log()).mean();  // Poisson negative log-likelihood
+      auto loss =
+          (lam - counts.narrow(0, i, batch) * lam.log()).mean();  // Poisson negative log-likelihood
       loss.backward();
       opt.step();
       bar.update(i + batch, "nll " + std::to_string(loss.item<double>()).substr(0, 7));
-      if ((c.max_minutes > 0 && elapsed() > c.max_minutes * 60) || (c.should_stop && c.should_stop())) {
+      if ((c.max_minutes > 0 && elapsed() > c.max_minutes * 60) ||
+          (c.should_stop && c.should_stop())) {
         stopped = true;
         break;
       }
@@ -113,7 +130,7 @@ nlohmann::json fit_loop(const FitSource& src, const FitEncoderConfig& c, torch::
     net->eval();
     const auto v = src.score(*net, false);
     history.push_back({{"epoch", epoch + 1}, {"seconds", elapsed()}, {"val", v}});
-    log << "fit-encoder: epoch " << epoch + 1 << ": validation " << v.dump() << "\n";
+    log << "fit-encoder: epoch " << epoch + 1 << ": validation " << describe_scores(v) << "\n";
     if (v.at("rate_corr").get<double>() > best_corr) {
       best_corr = v.at("rate_corr").get<double>();
       const auto test = src.score(*net, true);
@@ -128,12 +145,18 @@ nlohmann::json fit_loop(const FitSource& src, const FitEncoderConfig& c, torch::
               {"fitted_to", src.fitted_to},
               {"data", src.data},
               {"training",
-               {{"seed", c.seed}, {"epochs", epoch + 1}, {"batch", c.batch}, {"lr", c.lr},
-                {"images_per_epoch", images.size(0)}, {"seconds", elapsed()}, {"device", device.str()},
-                {"command", c.command}, {"history", history}}},
+               {{"seed", c.seed},
+                {"epochs", epoch + 1},
+                {"batch", c.batch},
+                {"lr", c.lr},
+                {"images_per_epoch", images.size(0)},
+                {"seconds", elapsed()},
+                {"device", device.str()},
+                {"command", c.command},
+                {"history", history}}},
               {"scores", {{"val", v}, {"test", test}}}};
       write_model_file(out_path, meta, *net, true);
-      log << "fit-encoder: wrote " << out_path << " (test " << test.dump() << ")\n";
+      log << "fit-encoder: wrote " << out_path << " (test: " << describe_scores(test) << ")\n";
     }
   }
   return meta;
@@ -159,16 +182,17 @@ nlohmann::json fit_cnn_encoder(Encoder& truth, const Dataset& data, const FitEnc
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> counts;  // the recording: counts per window
     for (int64_t i = 0; i < images.size(0); i += 1024)
-      counts.push_back(truth.spikes(images.narrow(0, i, std::min<int64_t>(1024, images.size(0) - i))).sum(1));
+      counts.push_back(
+          truth.spikes(images.narrow(0, i, std::min<int64_t>(1024, images.size(0) - i))).sum(1));
     return std::make_pair(images, torch::cat(counts));
   };
   src.score = [&](CnnEncoderImpl& net, bool test) {
-    return score(net, truth, test ? data.test() : data.val(), t.window_s, src.mean_rate, c.seed + (test ? 199 : 99))
+    return score(net, truth, test ? data.test() : data.val(), t.window_s, src.mean_rate,
+                 c.seed + (test ? 199 : 99))
         .to_json();
   };
   src.fitted_to = {{"id", t.id}, {"architecture", t.architecture}, {"meta", t.meta}};
   src.data = data.describe();
-  log << "fit-encoder: log-likelihoods in nats per cell and window; truth: the retina's own rates\n";
   return fit_loop(src, c, data.val().device(), out_path, log);
 }
 
@@ -186,7 +210,8 @@ nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& d, const FitEnco
     std::iota(idx.begin(), idx.end(), 0);
     std::shuffle(idx.begin(), idx.end(), rng);
     auto index = torch::tensor(idx, torch::kLong).to(d.train_images.device());
-    return std::make_pair(d.train_images.index_select(0, index), d.train_counts.index_select(0, index));
+    return std::make_pair(d.train_images.index_select(0, index),
+                          d.train_counts.index_select(0, index));
   };
   src.score = [&](CnnEncoderImpl& net, bool test) {
     torch::NoGradGuard no_grad;
@@ -195,12 +220,14 @@ nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& d, const FitEnco
     auto pred = (net.forward(images) * d.window_s).to(torch::kCPU, torch::kFloat64);
     auto obs = counts.to(torch::kCPU, torch::kFloat64);
     auto pc = pred - pred.mean(), oc = obs - obs.mean();
-    const double corr = ((pc * oc).sum() / (pc.pow(2).sum().sqrt() * oc.pow(2).sum().sqrt())).item<double>();
-    return nlohmann::json{{"rate_corr", corr},
-                          {"ll_model", poisson_ll(obs, pred)},
-                          {"ll_null", poisson_ll(obs, mean_count.to(torch::kCPU, torch::kFloat64).expand_as(obs))},
-                          {"ll_units", "nats per cell per window"},
-                          {"rate_corr_of", "predicted against observed single-trial counts"}};
+    const double corr =
+        ((pc * oc).sum() / (pc.pow(2).sum().sqrt() * oc.pow(2).sum().sqrt())).item<double>();
+    return nlohmann::json{
+        {"rate_corr", corr},
+        {"ll_model", poisson_ll(obs, pred)},
+        {"ll_null", poisson_ll(obs, mean_count.to(torch::kCPU, torch::kFloat64).expand_as(obs))},
+        {"ll_units", "nats per cell per window"},
+        {"rate_corr_of", "predicted against observed single-trial counts"}};
   };
   src.fitted_to = {{"recording", d.describe}};
   src.data = d.describe;

@@ -8,8 +8,8 @@
 #include <iosfwd>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include "models/cell_table.h"
 
@@ -39,14 +39,15 @@ nlohmann::json fit_cnn_encoder(Encoder& truth, const Dataset& data, const FitEnc
 struct RecordedData {
   torch::Tensor train_images, train_counts, val_images, val_counts, test_images, test_counts;
   double window_s = 1.0 / 30;
-  CellTable cells;            // may be empty: the read-out then starts uniform
-  nlohmann::json describe;    // the file, its frames and split
+  CellTable cells;          // may be empty: the read-out then starts uniform
+  nlohmann::json describe;  // the file, its frames and split
 };
 
 // Fits to recorded counts. Scores: the correlation of predicted and observed
 // counts (single trials: it stays below 1 even for a perfect model) and the
 // log-likelihood against each cell's mean count.
-nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& data, const FitEncoderConfig& config,
+nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& data,
+                                            const FitEncoderConfig& config,
                                             const std::string& out_path, std::ostream& log);
 
 }  // namespace spikevid

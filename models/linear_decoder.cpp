@@ -14,8 +14,8 @@ LinearDecoderImpl::LinearDecoderImpl(int64_t n, int64_t s) : n_inputs(n), image_
 }
 
 torch::Tensor LinearDecoderImpl::forward(const torch::Tensor& counts) {
-  TORCH_CHECK(counts.dim() == 2 && counts.size(1) == n_inputs, "linear decoder: expected counts [B,",
-              n_inputs, "], got ", counts.sizes());
+  TORCH_CHECK(counts.dim() == 2 && counts.size(1) == n_inputs,
+              "linear decoder: expected counts [B,", n_inputs, "], got ", counts.sizes());
   auto y = torch::addmm(output_mean, counts - input_mean, weight);
   return y.view({-1, 1, image_size, image_size});
 }
@@ -40,7 +40,8 @@ void RidgeAccumulator::add(const torch::Tensor& counts, const torch::Tensor& ima
   n_ += x.size(0);
 }
 
-std::vector<double> RidgeAccumulator::solve(LinearDecoderImpl& decoder, const std::vector<double>& lambdas,
+std::vector<double> RidgeAccumulator::solve(LinearDecoderImpl& decoder,
+                                            const std::vector<double>& lambdas,
                                             const torch::Tensor& val_counts,
                                             const torch::Tensor& val_images) const {
   TORCH_CHECK(n_ > 1, "ridge: no training samples");

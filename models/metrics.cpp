@@ -18,7 +18,8 @@ void check_pair(const torch::Tensor& a, const torch::Tensor& b) {
 
 torch::Tensor mse_per_image(const torch::Tensor& a, const torch::Tensor& b) {
   check_pair(a, b);
-  auto d = a.detach().to(torch::kCPU, torch::kFloat64) - b.detach().to(torch::kCPU, torch::kFloat64);
+  auto d =
+      a.detach().to(torch::kCPU, torch::kFloat64) - b.detach().to(torch::kCPU, torch::kFloat64);
   return d.pow(2).flatten(1).mean(1);
 }
 
@@ -31,7 +32,8 @@ torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b) {
   constexpr double kSigma = 1.5;
   constexpr int kRadius = 5;  // scikit-image: truncate 3.5 → int(3.5·1.5 + 0.5)
   constexpr double kC1 = 0.01 * 0.01, kC2 = 0.03 * 0.03;
-  TORCH_CHECK(a.size(2) > 2 * kRadius && a.size(3) > 2 * kRadius, "ssim: image smaller than the window");
+  TORCH_CHECK(a.size(2) > 2 * kRadius && a.size(3) > 2 * kRadius,
+              "ssim: image smaller than the window");
   auto x = a.detach().to(torch::kCPU, torch::kFloat64);
   auto y = b.detach().to(torch::kCPU, torch::kFloat64);
   auto r = torch::arange(-kRadius, kRadius + 1, torch::kFloat64);

@@ -33,13 +33,15 @@ std::uint64_t fnv1a(const char* data, std::size_t n) {
 
 template <class T>
 void put_le(std::string& out, T v) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
 template <class T>
 T get_le(const std::string& in, std::size_t at) {
   T v = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    v |= static_cast<T>(static_cast<unsigned char>(in[at + i])) << (8 * i);
   return v;
 }
 
@@ -56,8 +58,8 @@ torch::Dtype dtype_of(const std::string& name, const std::string& path) {
 
 }  // namespace
 
-std::string write_model_file(const std::string& path, nlohmann::json meta, const torch::nn::Module& module,
-                             bool half) {
+std::string write_model_file(const std::string& path, nlohmann::json meta,
+                             const torch::nn::Module& module, bool half) {
   std::string data;
   auto table = nlohmann::json::array();
   auto add = [&](const std::string& name, const torch::Tensor& t) {
@@ -73,14 +75,18 @@ std::string write_model_file(const std::string& path, nlohmann::json meta, const
       dtype = "f32";
     }
     const auto nbytes = static_cast<std::size_t>(c.numel()) * c.element_size();
-    table.push_back({{"name", name}, {"dtype", dtype}, {"shape", c.sizes().vec()}, {"offset", data.size()},
+    table.push_back({{"name", name},
+                     {"dtype", dtype},
+                     {"shape", c.sizes().vec()},
+                     {"offset", data.size()},
                      {"nbytes", nbytes}});
     data.append(static_cast<const char*>(c.data_ptr()), nbytes);
   };
   for (const auto& p : module.named_parameters(true)) add(p.key(), p.value());
   for (const auto& b : module.named_buffers(true)) add(b.key(), b.value());
   const std::string hash = hex64(fnv1a(data.data(), data.size()));
-  const nlohmann::json header = {{"meta", std::move(meta)}, {"tensors", table}, {"content_hash", hash}};
+  const nlohmann::json header = {
+      {"meta", std::move(meta)}, {"tensors", table}, {"content_hash", hash}};
   const std::string text = header.dump();
 
   std::string head(kMagic, sizeof kMagic);
@@ -94,7 +100,8 @@ std::string write_model_file(const std::string& path, nlohmann::json meta, const
     out.flush();
     if (!out) fail(path, "write failed (disk full?)");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename " + tmp + " into place");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail(path, "cannot rename " + tmp + " into place");
   return hash;
 }
 
@@ -108,12 +115,15 @@ ModelFile read_model_file(const std::string& path) {
   if (bytes.size() < 20 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     fail(path, "not a spikevid model file (bad magic)");
   const auto version = get_le<std::uint32_t>(bytes, 8);
-  if (version != kVersion) fail(path, "model file format version " + std::to_string(version) + ", expected 1");
+  if (version != kVersion)
+    fail(path, "model file format version " + std::to_string(version) + ", expected 1");
   const auto len = get_le<std::uint64_t>(bytes, 12);
-  if (len > kMaxHeader || len > bytes.size() - 20) fail(path, "truncated model file (header past the end)");
+  if (len > kMaxHeader || len > bytes.size() - 20)
+    fail(path, "truncated model file (header past the end)");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 20, bytes.begin() + 20 + static_cast<std::ptrdiff_t>(len));
+    header = nlohmann::json::parse(bytes.begin() + 20,
+                                   bytes.begin() + 20 + static_cast<std::ptrdiff_t>(len));
   } catch (const std::exception&) {
     fail(path, "model file header is not valid JSON");
   }
@@ -136,7 +146,8 @@ ModelFile read_model_file(const std::string& path) {
         if (numel > (1ull << 34)) fail(path, "tensor '" + name + "' is too large");
       }
       const std::uint64_t element = dtype == torch::kFloat16 ? 2 : dtype == torch::kFloat32 ? 4 : 8;
-      if (numel * element != nbytes) fail(path, "tensor '" + name + "' size does not match its shape");
+      if (numel * element != nbytes)
+        fail(path, "tensor '" + name + "' size does not match its shape");
       if (offset > data_size || nbytes > data_size - offset)
         fail(path, "truncated model file (tensor '" + name + "' past the end)");
       auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
@@ -156,7 +167,8 @@ void load_module_state(torch::nn::Module& module, const ModelFile& file, const s
   torch::NoGradGuard no_grad;
   auto copy = [&](const std::string& name, torch::Tensor& target) {
     auto it = by_name.find(name);
-    if (it == by_name.end()) fail(path, "model file lacks tensor '" + name + "' (wrong architecture?)");
+    if (it == by_name.end())
+      fail(path, "model file lacks tensor '" + name + "' (wrong architecture?)");
     if (it->second.sizes() != target.sizes()) {
       std::ostringstream msg;
       msg << "tensor '" << name << "' has shape " << it->second.sizes() << ", the model expects "
@@ -168,7 +180,8 @@ void load_module_state(torch::nn::Module& module, const ModelFile& file, const s
   };
   for (auto& p : module.named_parameters(true)) copy(p.key(), p.value());
   for (auto& b : module.named_buffers(true)) copy(b.key(), b.value());
-  if (!by_name.empty()) fail(path, "model file holds tensor '" + by_name.begin()->first + "' the model lacks");
+  if (!by_name.empty())
+    fail(path, "model file holds tensor '" + by_name.begin()->first + "' the model lacks");
 }
 
 }  // namespace spikevid

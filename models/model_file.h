@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
+#include <nlohmann/json.hpp>
 
 namespace spikevid {
 
@@ -25,8 +25,8 @@ struct ModelFile {
 
 // Writes the module's parameters and buffers (float32 as float16 when `half`)
 // to path.tmp, then renames it to path. Returns the content hash.
-std::string write_model_file(const std::string& path, nlohmann::json meta, const torch::nn::Module& module,
-                             bool half);
+std::string write_model_file(const std::string& path, nlohmann::json meta,
+                             const torch::nn::Module& module, bool half);
 // Throws std::runtime_error with one line naming the file and the problem.
 ModelFile read_model_file(const std::string& path);
 // Copies the file's tensors into the module; every name and shape must match.

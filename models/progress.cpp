@@ -1,8 +1,8 @@
 #include "models/progress.h"
 
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
-#include <unistd.h>
 
 namespace spikevid {
 using Clock = std::chrono::steady_clock;
@@ -31,8 +31,9 @@ void Progress::draw() {
   const int filled = total_ > 0 ? static_cast<int>(kWidth * done_ / total_) : 0;
   char line[256];
   std::snprintf(line, sizeof line, "%s [%s%s] %lld/%lld %.0f/s ETA %dm%02ds %s", label_.c_str(),
-                std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), done_, total_, rate,
-                static_cast<int>(eta) / 60, static_cast<int>(eta) % 60, extra_.c_str());
+                std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), done_,
+                total_, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60,
+                extra_.c_str());
   out_ << (tty_ ? "\r" : "") << line << (tty_ ? "\033[K" : "\n") << std::flush;
 }
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <random>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/functional.h>
+#include <nlohmann/json.hpp>
 
 namespace spikevid {
 namespace F = torch::nn::functional;
@@ -80,12 +80,14 @@ torch::Tensor gaussian_2d(int radius, double sigma) {
 
 RetinaImpl::RetinaImpl(RetinaConfig c) : config(c), cells(make_retina_cells(c)) {
   const double s = c.spacing();
-  const double max_surround = std::max(c.center_sigma_on, c.center_sigma_off) * s * c.surround_ratio;
+  const double max_surround =
+      std::max(c.center_sigma_on, c.center_sigma_off) * s * c.surround_ratio;
   const int radius = static_cast<int>(std::ceil(3 * max_surround));
   std::vector<torch::Tensor> ks;
   for (double cs_units : {c.center_sigma_on, c.center_sigma_off}) {
     const double cs = cs_units * s;
-    ks.push_back(gaussian_2d(radius, cs) - c.surround_weight * gaussian_2d(radius, cs * c.surround_ratio));
+    ks.push_back(gaussian_2d(radius, cs) -
+                 c.surround_weight * gaussian_2d(radius, cs * c.surround_ratio));
   }
   kernels = register_buffer("kernels", torch::stack(ks).unsqueeze(1).to(torch::kFloat32));
 
@@ -115,10 +117,12 @@ torch::Tensor RetinaImpl::generator(const torch::Tensor& images) {
   auto padded = F::pad(images, F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
   auto maps = F::conv2d(padded, kernels);  // [B,2,S,S]
   const auto b = images.size(0);
-  auto sampled = F::grid_sample(maps, grid.expand({b, -1, -1, -1}),
-                                F::GridSampleFuncOptions().mode(torch::kBilinear).align_corners(false));
+  auto sampled =
+      F::grid_sample(maps, grid.expand({b, -1, -1, -1}),
+                     F::GridSampleFuncOptions().mode(torch::kBilinear).align_corners(false));
   // sampled: [B,2,N,1]; each cell reads its own type's map.
-  auto per_cell = sampled.squeeze(-1).gather(1, channel.view({1, 1, -1}).expand({b, 1, -1})).squeeze(1);
+  auto per_cell =
+      sampled.squeeze(-1).gather(1, channel.view({1, 1, -1}).expand({b, 1, -1})).squeeze(1);
   return per_cell * sign;
 }
 

@@ -8,7 +8,8 @@ namespace nn = torch::nn;
 namespace {
 
 // conv (same padding) → BatchNorm → ReLU [→ Dropout 0.25]
-void add_conv_block(nn::Sequential& seq, int64_t in, int64_t out, int64_t k, int64_t stride, bool dropout) {
+void add_conv_block(nn::Sequential& seq, int64_t in, int64_t out, int64_t k, int64_t stride,
+                    bool dropout) {
   seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2)));
   seq->push_back(nn::BatchNorm2d(out));
   seq->push_back(nn::ReLU());
@@ -24,9 +25,9 @@ void add_upsample(nn::Sequential& seq) {
 
 SidImpl::SidImpl(int64_t n) : n_inputs(n) {
   TORCH_CHECK(n > 0, "sid: the number of inputs must be positive");
-  dense = register_module("dense", nn::Sequential(nn::Linear(n, 512), nn::BatchNorm1d(512), nn::ReLU(),
-                                                  nn::Dropout(0.5), nn::Linear(512, 4096),
-                                                  nn::Sigmoid()));
+  dense = register_module("dense",
+                          nn::Sequential(nn::Linear(n, 512), nn::BatchNorm1d(512), nn::ReLU(),
+                                         nn::Dropout(0.5), nn::Linear(512, 4096), nn::Sigmoid()));
   nn::Sequential ae;
   add_conv_block(ae, 1, 64, 7, 2, false);
   add_conv_block(ae, 64, 128, 5, 2, true);
@@ -67,9 +68,10 @@ torch::Tensor SidImpl::forward(const torch::Tensor& counts) {
 
 double sid_flops_per_frame(int64_t n) {
   const double dense = static_cast<double>(n) * 512 + 512.0 * 4096;
-  const double convs = 32.0 * 32 * 64 * 1 * 49 + 16.0 * 16 * 128 * 64 * 25 + 8.0 * 8 * 256 * 128 * 9 +
-                       4.0 * 4 * 256 * 256 * 9 + 8.0 * 8 * 256 * 256 * 9 + 16.0 * 16 * 128 * 256 * 9 +
-                       32.0 * 32 * 64 * 128 * 25 + 64.0 * 64 * 1 * 64 * 49;
+  const double convs = 32.0 * 32 * 64 * 1 * 49 + 16.0 * 16 * 128 * 64 * 25 +
+                       8.0 * 8 * 256 * 128 * 9 + 4.0 * 4 * 256 * 256 * 9 + 8.0 * 8 * 256 * 256 * 9 +
+                       16.0 * 16 * 128 * 256 * 9 + 32.0 * 32 * 64 * 128 * 25 +
+                       64.0 * 64 * 1 * 64 * 49;
   return 2 * (dense + convs);
 }
 

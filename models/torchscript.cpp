@@ -47,9 +47,11 @@ torch::Tensor run(torch::jit::Module& m, const torch::Tensor& x, const std::stri
 
 class ScriptEncoder final : public Encoder {
  public:
-  ScriptEncoder(const std::string& path, torch::Device device) : module_(load_module(path, device)), path_(path) {
+  ScriptEncoder(const std::string& path, torch::Device device)
+      : module_(load_module(path, device)), path_(path) {
     torch::NoGradGuard no_grad;
-    auto probe = run(module_, torch::zeros({1, 1, 64, 64}, torch::TensorOptions().device(device)), path);
+    auto probe =
+        run(module_, torch::zeros({1, 1, 64, 64}, torch::TensorOptions().device(device)), path);
     if (probe.dim() != 2 || probe.size(0) != 1)
       throw std::runtime_error(path + ": TorchScript encoder must map [B,1,64,64] to [B,N]");
     info_.architecture = "torchscript";
@@ -74,11 +76,13 @@ class ScriptDecoder final : public Decoder {
   ScriptDecoder(const std::string& path, int n_inputs, int image_size, torch::Device device)
       : module_(load_module(path, device)), path_(path) {
     torch::NoGradGuard no_grad;
-    auto probe = run(module_, torch::zeros({1, n_inputs}, torch::TensorOptions().device(device)), path);
-    if (probe.dim() != 4 || probe.size(0) != 1 || probe.size(1) != 1 || probe.size(2) != image_size ||
-        probe.size(3) != image_size)
-      throw std::runtime_error(path + ": TorchScript decoder must map [B," + std::to_string(n_inputs) +
-                               "] to [B,1," + std::to_string(image_size) + "," + std::to_string(image_size) + "]");
+    auto probe =
+        run(module_, torch::zeros({1, n_inputs}, torch::TensorOptions().device(device)), path);
+    if (probe.dim() != 4 || probe.size(0) != 1 || probe.size(1) != 1 ||
+        probe.size(2) != image_size || probe.size(3) != image_size)
+      throw std::runtime_error(path + ": TorchScript decoder must map [B," +
+                               std::to_string(n_inputs) + "] to [B,1," +
+                               std::to_string(image_size) + "," + std::to_string(image_size) + "]");
     info_.architecture = "torchscript";
     info_.path = path;
     info_.n_inputs = n_inputs;
@@ -102,8 +106,8 @@ std::unique_ptr<Encoder> load_torchscript_encoder(const std::string& path, torch
   return std::make_unique<ScriptEncoder>(path, device);
 }
 
-std::unique_ptr<Decoder> load_torchscript_decoder(const std::string& path, int n_inputs, int image_size,
-                                                  torch::Device device) {
+std::unique_ptr<Decoder> load_torchscript_decoder(const std::string& path, int n_inputs,
+                                                  int image_size, torch::Device device) {
   return std::make_unique<ScriptDecoder>(path, n_inputs, image_size, device);
 }
 

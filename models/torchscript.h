@@ -14,7 +14,7 @@ class Decoder;
 
 std::unique_ptr<Encoder> load_torchscript_encoder(const std::string& path, torch::Device device);
 // Probes the module once with zeros: its input and output shapes must fit.
-std::unique_ptr<Decoder> load_torchscript_decoder(const std::string& path, int n_inputs, int image_size,
-                                                  torch::Device device);
+std::unique_ptr<Decoder> load_torchscript_decoder(const std::string& path, int n_inputs,
+                                                  int image_size, torch::Device device);
 
 }  // namespace spikevid

@@ -24,7 +24,9 @@ namespace spikevid {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-nlohmann::json Scores::to_json() const { return {{"mse", mse}, {"psnr", psnr}, {"ssim", ssim}, {"n", n}}; }
+nlohmann::json Scores::to_json() const {
+  return {{"mse", mse}, {"psnr", psnr}, {"ssim", ssim}, {"n", n}};
+}
 
 Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
                 const torch::Tensor& images, std::uint64_t seed, int batch) {
@@ -56,26 +58,35 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
           {"image_size", kPatchSize},
           {"n_inputs", e.n_cells * e.bins},
           {"encoder",
-           {{"id", e.id}, {"architecture", e.architecture}, {"path", e.path}, {"n_cells", e.n_cells},
-            {"window_s", e.window_s}, {"bins", e.bins}}},
+           {{"id", e.id},
+            {"architecture", e.architecture},
+            {"path", e.path},
+            {"n_cells", e.n_cells},
+            {"window_s", e.window_s},
+            {"bins", e.bins}}},
           {"data", data.describe()},
           {"training",
-           {{"seed", c.seed}, {"batch", c.batch}, {"lr", c.lr}, {"images_per_epoch", c.images_per_epoch},
+           {{"seed", c.seed},
+            {"batch", c.batch},
+            {"lr", c.lr},
+            {"images_per_epoch", c.images_per_epoch},
             {"command", c.command}}}};
 }
 
 // What a checkpoint folder holds besides the weights: where the run stands.
 struct RunState {
-  int epoch = 0;              // epochs finished
+  int epoch = 0;  // epochs finished
   int64_t images_seen = 0;
   double best_val_ssim = -1;
-  double seconds = 0;         // training time so far, over all sessions
+  double seconds = 0;  // training time so far, over all sessions
   nlohmann::json history = nlohmann::json::array();
 };
 
 void save_state(const fs::path& dir, const RunState& s) {
-  const nlohmann::json j = {{"epoch", s.epoch}, {"images_seen", s.images_seen},
-                            {"best_val_ssim", s.best_val_ssim}, {"seconds", s.seconds},
+  const nlohmann::json j = {{"epoch", s.epoch},
+                            {"images_seen", s.images_seen},
+                            {"best_val_ssim", s.best_val_ssim},
+                            {"seconds", s.seconds},
                             {"history", s.history}};
   std::ofstream((dir / "state.json.tmp").string()) << j.dump(1);
   fs::rename(dir / "state.json.tmp", dir / "state.json");
@@ -95,8 +106,8 @@ RunState load_state(const fs::path& dir) {
 
 }  // namespace
 
-nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c, const std::string& out_path,
-                         std::ostream& log) {
+nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c,
+                         const std::string& out_path, std::ostream& log) {
   const auto device = data.val().device();
   const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
   torch::manual_seed(c.seed);
@@ -108,7 +119,8 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
   const fs::path ckpt = c.checkpoint_dir;
   const bool resuming = !c.checkpoint_dir.empty() && fs::exists(ckpt / "state.json");
   if (resuming) {
-    load_module_state(*net, read_model_file((ckpt / "last.svm").string()), (ckpt / "last.svm").string());
+    load_module_state(*net, read_model_file((ckpt / "last.svm").string()),
+                      (ckpt / "last.svm").string());
     torch::load(opt, (ckpt / "optimizer.pt").string(), device);
     st = load_state(ckpt);
     log << "train: resuming from " << ckpt.string() << " after epoch " << st.epoch << " ("
@@ -116,7 +128,8 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
   } else if (!c.init_weights.empty()) {
     const auto f = read_model_file(c.init_weights);
     load_module_state(*net, f, c.init_weights);
-    started_from = {{"path", c.init_weights}, {"content_hash", f.content_hash},
+    started_from = {{"path", c.init_weights},
+                    {"content_hash", f.content_hash},
                     {"training", f.meta.value("training", nlohmann::json::object())}};
     started_from["training"].erase("history");
     log << "train: starting from " << c.init_weights << "\n";
@@ -148,13 +161,16 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
 
   auto validate_and_keep_best = [&](bool finished_epoch) {
     net->eval();
-    auto s = evaluate(encoder, [&](const torch::Tensor& x) { return net->forward(x); }, data.val(), c.seed + 99);
+    auto s = evaluate(
+        encoder, [&](const torch::Tensor& x) { return net->forward(x); }, data.val(), c.seed + 99);
     net->train();
-    st.history.push_back({{"epoch", st.epoch}, {"images_seen", st.images_seen},
-                          {"seconds", seconds_before + elapsed()}, {"val", s.to_json()}});
-    log << "train: epoch " << st.epoch << (finished_epoch ? "" : " (partial)") << ": validation SSIM "
-        << std::fixed << std::setprecision(4) << s.ssim << ", PSNR " << std::setprecision(2) << s.psnr
-        << " dB, MSE " << std::setprecision(5) << s.mse << "\n";
+    st.history.push_back({{"epoch", st.epoch},
+                          {"images_seen", st.images_seen},
+                          {"seconds", seconds_before + elapsed()},
+                          {"val", s.to_json()}});
+    log << "train: epoch " << st.epoch << (finished_epoch ? "" : " (partial)")
+        << ": validation SSIM " << std::fixed << std::setprecision(4) << s.ssim << ", PSNR "
+        << std::setprecision(2) << s.psnr << " dB, MSE " << std::setprecision(5) << s.mse << "\n";
     if (s.ssim > st.best_val_ssim) {
       st.best_val_ssim = s.ssim;
       auto m = meta;
@@ -194,7 +210,8 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
       const double l = loss.item<double>();
       loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
       bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
-      if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() > c.checkpoint_minutes * 60)
+      if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() >
+          c.checkpoint_minutes * 60)
         save_checkpoint();
       if (out_of_time() || stop_requested()) {
         stopped = true;
@@ -206,9 +223,9 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
     validate_and_keep_best(!stopped);
     save_checkpoint();
   }
-  log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen << " images in "
-      << std::setprecision(1) << (seconds_before + elapsed()) / 60 << " min; best validation SSIM "
-      << std::setprecision(4) << st.best_val_ssim << "\n";
+  log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen
+      << " images in " << std::setprecision(1) << (seconds_before + elapsed()) / 60
+      << " min; best validation SSIM " << std::setprecision(4) << st.best_val_ssim << "\n";
   return read_model_file(out_path).meta;
 }
 
@@ -221,7 +238,8 @@ nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainCo
     std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
     torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
     auto images = data.train_epoch(c.images_per_epoch, rng);
-    Progress bar(log, "ridge pass " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), images.size(0));
+    Progress bar(log, "ridge pass " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
+                 images.size(0));
     for (int64_t i = 0; i < images.size(0); i += 512) {
       auto x = images.narrow(0, i, std::min<int64_t>(512, images.size(0) - i));
       acc.add(encoder.spikes(x).flatten(1), x);
@@ -235,8 +253,9 @@ nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainCo
   const std::vector<double> lambdas = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10};
   const auto mses = acc.solve(*net, lambdas, val_counts, data.val());
   net->eval();
-  auto s = evaluate(encoder, [&](const torch::Tensor& x) { return net->forward(x.to(torch::kCPU)); },
-                    data.val(), c.seed + 99);
+  auto s = evaluate(
+      encoder, [&](const torch::Tensor& x) { return net->forward(x.to(torch::kCPU)); }, data.val(),
+      c.seed + 99);
   auto meta = decoder_meta("linear", encoder, data, c);
   meta["training"]["epochs"] = c.epochs;
   meta["training"]["images_seen"] = acc.samples();
@@ -245,8 +264,8 @@ nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainCo
   meta["training"]["lambda"] = net->lambda.item<double>();
   meta["scores"] = {{"val", s.to_json()}};
   write_model_file(out_path, meta, *net, true);
-  log << "train: linear decoder, penalty " << net->lambda.item<double>() << ", validation SSIM " << s.ssim
-      << ", PSNR " << s.psnr << " dB; wrote " << out_path << "\n";
+  log << "train: linear decoder, penalty " << net->lambda.item<double>() << ", validation SSIM "
+      << s.ssim << ", PSNR " << s.psnr << " dB; wrote " << out_path << "\n";
   return meta;
 }
 

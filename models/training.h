@@ -8,8 +8,8 @@
 #include <iosfwd>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 namespace spikevid {
 
@@ -24,11 +24,11 @@ struct TrainConfig {
   int64_t images_per_epoch = 40000;  // photos: fresh patches each epoch
   double max_minutes = 0;            // 0: no time limit
   double checkpoint_minutes = 5;
-  std::string checkpoint_dir;        // "" : no checkpoints
-  std::string init_weights;          // start from this decoder file (same architecture)
+  std::string checkpoint_dir;  // "" : no checkpoints
+  std::string init_weights;    // start from this decoder file (same architecture)
   std::uint64_t seed = 1;
-  std::string command;               // recorded in the model file
-  std::function<bool()> should_stop; // polled between batches (Ctrl-C)
+  std::string command;                // recorded in the model file
+  std::function<bool()> should_stop;  // polled between batches (Ctrl-C)
 };
 
 struct Scores {

@@ -8,7 +8,8 @@
 namespace spikevid {
 
 DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
-    : config_(std::move(config)), decoder_(load_decoder(config_.decoder, encoder, torch::Device(config_.device))) {}
+    : config_(std::move(config)),
+      decoder_(load_decoder(config_.decoder, encoder, torch::Device(config_.device))) {}
 
 DecodeStage::~DecodeStage() = default;
 
@@ -26,8 +27,9 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   std::vector<ReconstructionPtr> out;
   out.reserve(spikes.size());
   for (std::size_t i = 0; i < spikes.size(); ++i)
-    out.push_back(std::make_unique<Reconstruction>(Reconstruction{
-        spikes[i]->meta, spikes[i]->image, spikes[i]->counts, images.narrow(0, static_cast<int64_t>(i), 1)}));
+    out.push_back(std::make_unique<Reconstruction>(
+        Reconstruction{spikes[i]->meta, spikes[i]->image, spikes[i]->counts,
+                       images.narrow(0, static_cast<int64_t>(i), 1)}));
   return out;
 }
 

@@ -7,7 +7,8 @@
 namespace spikevid {
 
 EncodeStage::EncodeStage(EncodeConfig config)
-    : config_(std::move(config)), encoder_(load_encoder(config_.encoder, torch::Device(config_.device))) {
+    : config_(std::move(config)),
+      encoder_(load_encoder(config_.encoder, torch::Device(config_.device))) {
   if (config_.bins < 1) throw std::invalid_argument("encode: --bins must be at least 1");
   encoder_->mutable_info().bins = config_.bins;
   torch::manual_seed(config_.seed);
@@ -29,8 +30,8 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
   std::vector<SpikesPtr> out;
   out.reserve(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i)
-    out.push_back(std::make_unique<Spikes>(Spikes{frames[i]->meta, frames[i]->image,
-                                                  counts.narrow(0, static_cast<int64_t>(i), 1)}));
+    out.push_back(std::make_unique<Spikes>(
+        Spikes{frames[i]->meta, frames[i]->image, counts.narrow(0, static_cast<int64_t>(i), 1)}));
   return out;
 }
 

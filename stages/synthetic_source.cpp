@@ -28,7 +28,9 @@ FramePtr SyntheticSource::next() {
   auto grating = 0.25 * torch::sin(0.35 * xs_ + 0.2 * ys_ - 0.3 * t);
   const double cx = s / 2 + s / 4 * std::cos(t / 20), cy = s / 2 + s / 4 * std::sin(t / 20);
   auto disc = torch::sigmoid(((s / 6) - ((xs_ - cx).pow(2) + (ys_ - cy).pow(2)).sqrt()) * 0.8);
-  auto img = (0.45 + grating * (1 - disc) + 0.35 * disc + texture_.view({config_.size, config_.size})).clamp(0, 1);
+  auto img =
+      (0.45 + grating * (1 - disc) + 0.35 * disc + texture_.view({config_.size, config_.size}))
+          .clamp(0, 1);
   auto f = std::make_unique<Frame>();
   f->image = img.view({1, 1, config_.size, config_.size}).contiguous();
   return f;

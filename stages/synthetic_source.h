@@ -11,7 +11,7 @@ namespace spikevid {
 
 struct SyntheticConfig {
   int size = 64;
-  int64_t frames = 300;    // then end of stream
+  int64_t frames = 300;  // then end of stream
   std::uint64_t seed = 1;
 };
 

@@ -15,10 +15,12 @@ Recording small_recording() {
   r.frames = 20;
   r.height = r.width = 8;
   r.cells = 3;
-  for (int i = 0; i < r.frames * 64; ++i) r.stimulus.push_back(static_cast<float>(i % 256) / 255.0f);
+  for (int i = 0; i < r.frames * 64; ++i)
+    r.stimulus.push_back(static_cast<float>(i % 256) / 255.0f);
   for (int i = 0; i < r.frames * r.cells; ++i) r.counts.push_back(static_cast<float>(i % 5));
   r.window_s = 0.05;
-  for (int i = 0; i < r.frames; ++i) r.split.push_back(static_cast<std::uint8_t>(i < 14 ? 0 : i < 17 ? 1 : 2));
+  for (int i = 0; i < r.frames; ++i)
+    r.split.push_back(static_cast<std::uint8_t>(i < 14 ? 0 : i < 17 ? 1 : 2));
   r.cell_x = {1.5f, 4.0f, 6.5f};
   r.cell_y = {2.0f, 4.0f, 6.0f};
   r.cell_type = {0, 1, 0};
@@ -42,7 +44,8 @@ TEST_CASE("recording: HDF5 round trip keeps every field", "[recording]") {
   CHECK(back.cell_x == r.cell_x);
   CHECK(back.cell_type == r.cell_type);
   REQUIRE(back.stimulus.size() == r.stimulus.size());
-  for (std::size_t i = 0; i < r.stimulus.size(); ++i) CHECK(back.stimulus[i] == Approx(r.stimulus[i]).margin(0.5 / 255));
+  for (std::size_t i = 0; i < r.stimulus.size(); ++i)
+    CHECK(back.stimulus[i] == Approx(r.stimulus[i]).margin(0.5 / 255));
 }
 
 TEST_CASE("recording: bad files fail with one line naming the file", "[recording]") {
@@ -68,11 +71,13 @@ TEST_CASE("recording: bad files fail with one line naming the file", "[recording
   r.split[3] = 7;
   const auto bad_split = dir.file("split.h5");
   write_recording(bad_split, r);
-  CHECK_THAT(test::runtime_error_message([&] { read_recording(bad_split); }), Catch::Contains("split entries"));
+  CHECK_THAT(test::runtime_error_message([&] { read_recording(bad_split); }),
+             Catch::Contains("split entries"));
   // Negative counts.
   r = small_recording();
   r.counts[2] = -1;
   const auto neg = dir.file("neg.h5");
   write_recording(neg, r);
-  CHECK_THAT(test::runtime_error_message([&] { read_recording(neg); }), Catch::Contains("non-negative"));
+  CHECK_THAT(test::runtime_error_message([&] { read_recording(neg); }),
+             Catch::Contains("non-negative"));
 }

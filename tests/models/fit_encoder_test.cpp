@@ -1,7 +1,7 @@
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/encoder.h"
 #include "models/fit_encoder.h"
@@ -20,14 +20,19 @@ TEST_CASE("fit-encoder: fits recorded counts and beats the mean-rate model", "[f
   auto smooth = [](int64_t n) {
     auto x = torch::rand({n, 1, 8, 8});
     namespace F = torch::nn::functional;
-    return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{64, 64}).mode(torch::kBilinear).align_corners(false));
+    return F::interpolate(x, F::InterpolateFuncOptions()
+                                 .size(std::vector<int64_t>{64, 64})
+                                 .mode(torch::kBilinear)
+                                 .align_corners(false));
   };
   RecordedData d;
   d.train_images = smooth(600);
   d.val_images = smooth(100);
   d.test_images = smooth(100);
   // Four windows' worth of spikes per frame: enough signal for a short fit.
-  auto counts = [&](const torch::Tensor& im) { return torch::poisson(retina->rates(im) * (4.0 / 30)); };
+  auto counts = [&](const torch::Tensor& im) {
+    return torch::poisson(retina->rates(im) * (4.0 / 30));
+  };
   d.train_counts = counts(d.train_images);
   d.val_counts = counts(d.val_images);
   d.test_counts = counts(d.test_images);

@@ -1,7 +1,7 @@
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/decoder.h"
 #include "models/encoder.h"
@@ -16,17 +16,22 @@ using spikevid::testing::TempDir;
 namespace {
 
 nlohmann::json sid_meta(const EncoderInfo& e, int n_inputs) {
-  return {{"kind", "decoder"}, {"architecture", "sid"}, {"image_size", 64}, {"n_inputs", n_inputs},
+  return {{"kind", "decoder"},
+          {"architecture", "sid"},
+          {"image_size", 64},
+          {"n_inputs", n_inputs},
           {"encoder", {{"id", e.id}, {"n_cells", e.n_cells}}}};
 }
 
 }  // namespace
 
-TEST_CASE("model file: round trip keeps every tensor (float32 exactly, float16 rounded)", "[model_file]") {
+TEST_CASE("model file: round trip keeps every tensor (float32 exactly, float16 rounded)",
+          "[model_file]") {
   TempDir dir("mf");
   torch::manual_seed(3);
   Sid a(128);
-  const auto hash = write_model_file(dir / "a.svm", {{"kind", "decoder"}, {"note", "x"}}, *a, false);
+  const auto hash =
+      write_model_file(dir / "a.svm", {{"kind", "decoder"}, {"note", "x"}}, *a, false);
   const auto f = read_model_file(dir / "a.svm");
   CHECK(f.content_hash == hash);
   CHECK(f.meta["note"] == "x");
@@ -38,11 +43,14 @@ TEST_CASE("model file: round trip keeps every tensor (float32 exactly, float16 r
   write_model_file(dir / "h.svm", {}, *a, true);
   Sid c(128);
   load_module_state(*c, read_model_file(dir / "h.svm"), dir / "h.svm");
-  for (const auto& p : pa) CHECK(torch::allclose(p.value(), c->named_parameters()[p.key()], 1e-3, 1e-4));
-  CHECK(std::filesystem::file_size(dir / "h.svm") < std::filesystem::file_size(dir / "a.svm") * 0.6);
+  for (const auto& p : pa)
+    CHECK(torch::allclose(p.value(), c->named_parameters()[p.key()], 1e-3, 1e-4));
+  CHECK(std::filesystem::file_size(dir / "h.svm") <
+        std::filesystem::file_size(dir / "a.svm") * 0.6);
 }
 
-TEST_CASE("model file: damaged, truncated and foreign files fail with one line naming the file", "[model_file]") {
+TEST_CASE("model file: damaged, truncated and foreign files fail with one line naming the file",
+          "[model_file]") {
   TempDir dir("mf-bad");
   Sid a(16);
   write_model_file(dir / "a.svm", {}, *a, true);
@@ -64,9 +72,11 @@ TEST_CASE("model file: damaged, truncated and foreign files fail with one line n
     FAIL("no error for " << path);
     return std::string();
   };
-  CHECK_THAT(one_line(write("trunc.svm", bytes.substr(0, bytes.size() - 100))), Catch::Contains("truncated"));
+  CHECK_THAT(one_line(write("trunc.svm", bytes.substr(0, bytes.size() - 100))),
+             Catch::Contains("truncated"));
   CHECK_THAT(one_line(write("head.svm", bytes.substr(0, 30))), Catch::Contains("truncated"));
-  CHECK_THAT(one_line(write("magic.svm", "GIF89a" + bytes.substr(6))), Catch::Contains("bad magic"));
+  CHECK_THAT(one_line(write("magic.svm", "GIF89a" + bytes.substr(6))),
+             Catch::Contains("bad magic"));
   auto flipped = bytes;
   flipped[bytes.size() - 1] ^= 0x55;
   CHECK_THAT(one_line(write("flip.svm", flipped)), Catch::Contains("damaged"));

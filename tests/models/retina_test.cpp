@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/encoder.h"
 #include "models/retina.h"
@@ -66,8 +66,10 @@ TEST_CASE("retina: ON cells fire for light, OFF cells for dark", "[retina]") {
   // A spot the size of the receptive-field centre, on gray.
   auto spot = [&](const CellInfo& cell, double value) {
     auto img = torch::full({1, 1, 64, 64}, 0.5);
-    auto ys = torch::arange(64).view({64, 1}).to(torch::kFloat32), xs = torch::arange(64).view({1, 64}).to(torch::kFloat32);
-    auto inside = ((xs + 0.5 - cell.x).pow(2) + (ys + 0.5 - cell.y).pow(2)) <= cell.center_sigma * cell.center_sigma;
+    auto ys = torch::arange(64).view({64, 1}).to(torch::kFloat32),
+         xs = torch::arange(64).view({1, 64}).to(torch::kFloat32);
+    auto inside = ((xs + 0.5 - cell.x).pow(2) + (ys + 0.5 - cell.y).pow(2)) <=
+                  cell.center_sigma * cell.center_sigma;
     return torch::where(inside.view({1, 1, 64, 64}), torch::full_like(img, value), img);
   };
   const auto gray = torch::full({1, 1, 64, 64}, 0.5);
@@ -116,7 +118,10 @@ TEST_CASE("encoder specs: the built-in retina and bad specs", "[encoder]") {
   CHECK(e->info().architecture == "retina-dog");
   CHECK(e->spikes(torch::rand({2, 1, 64, 64})).sizes() == torch::IntArrayRef({2, 1, 512}));
   CHECK(load_encoder("retina", torch::kCPU)->info().id != e->info().id);
-  CHECK_THROWS_WITH(load_encoder("retina:grid=0", torch::kCPU), Catch::Contains("not an encoder spec"));
-  CHECK_THROWS_WITH(load_encoder("retina:grid=x", torch::kCPU), Catch::Contains("not an encoder spec"));
-  CHECK_THROWS_WITH(load_encoder("/nonexistent/enc.svm", torch::kCPU), Catch::Contains("/nonexistent/enc.svm"));
+  CHECK_THROWS_WITH(load_encoder("retina:grid=0", torch::kCPU),
+                    Catch::Contains("not an encoder spec"));
+  CHECK_THROWS_WITH(load_encoder("retina:grid=x", torch::kCPU),
+                    Catch::Contains("not an encoder spec"));
+  CHECK_THROWS_WITH(load_encoder("/nonexistent/enc.svm", torch::kCPU),
+                    Catch::Contains("/nonexistent/enc.svm"));
 }

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/cnn_encoder.h"
 #include "models/retina.h"
@@ -22,8 +22,9 @@ TEST_CASE("sid: shapes, parameter count and FLOPs of the reference architecture"
   for (const auto& p : sid->parameters()) params += p.numel();
   // Linear 2048·512+512, BN 1024, Linear 512·4096+4096, convs and BNs: counted by hand.
   const int64_t dense = 2048 * 512 + 512 + 2 * 512 + 512 * 4096 + 4096;
-  const int64_t convs = (49 * 64 + 64) + (25 * 64 * 128 + 128) + (9 * 128 * 256 + 256) + (9 * 256 * 256 + 256) +
-                        (9 * 256 * 256 + 256) + (9 * 256 * 128 + 128) + (25 * 128 * 64 + 64) + (49 * 64 + 1);
+  const int64_t convs = (49 * 64 + 64) + (25 * 64 * 128 + 128) + (9 * 128 * 256 + 256) +
+                        (9 * 256 * 256 + 256) + (9 * 256 * 256 + 256) + (9 * 256 * 128 + 128) +
+                        (25 * 128 * 64 + 64) + (49 * 64 + 1);
   const int64_t bns = 2 * (64 + 128 + 256 + 256 + 256 + 128 + 64 + 1);
   CHECK(params == dense + convs + bns);
   CHECK(sid_flops_per_frame(2048) / 1e9 == Approx(0.85).epsilon(0.02));
@@ -33,7 +34,8 @@ TEST_CASE("sid: input scaling is min-max per cell", "[sid]") {
   Sid sid(3);
   sid->fit_input_scaling(torch::tensor({{0.f, 2.f, 5.f}, {4.f, 2.f, 1.f}}));
   CHECK(torch::allclose(sid->input_min, torch::tensor({0.f, 2.f, 1.f})));
-  CHECK(torch::allclose(sid->input_range, torch::tensor({4.f, 1.f, 4.f})));  // a constant cell keeps range 1
+  CHECK(torch::allclose(sid->input_range,
+                        torch::tensor({4.f, 1.f, 4.f})));  // a constant cell keeps range 1
 }
 
 TEST_CASE("cnn encoder: shapes and positive rates", "[cnn]") {

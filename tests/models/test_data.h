@@ -15,7 +15,8 @@ namespace spikevid::testing {
 struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& name) {
-    path = std::filesystem::temp_directory_path() / ("spikevid-" + name + "-" + std::to_string(::getpid()));
+    path = std::filesystem::temp_directory_path() /
+           ("spikevid-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }
@@ -36,8 +37,10 @@ inline std::string write_photo_pack(const TempDir& dir) {
     for (int y = 0; y < 128; ++y)
       for (int x = 0; x < 160; ++x) {
         double v = 0.5;
-        for (int b = 0; b < 4; ++b) v += a[b] * std::exp(-((x - cx[b]) * (x - cx[b]) + (y - cy[b]) * (y - cy[b])) / 900.0);
-        im.pixels[y * 160 + x] = static_cast<std::uint8_t>(std::lround(255 * std::min(1.0, std::max(0.0, v))));
+        for (int b = 0; b < 4; ++b)
+          v += a[b] * std::exp(-((x - cx[b]) * (x - cx[b]) + (y - cy[b]) * (y - cy[b])) / 900.0);
+        im.pixels[y * 160 + x] =
+            static_cast<std::uint8_t>(std::lround(255 * std::min(1.0, std::max(0.0, v))));
       }
     p.images.push_back({"photo" + std::to_string(k), -1, splits[k], im});
   }

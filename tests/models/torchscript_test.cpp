@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/decoder.h"
 #include "models/encoder.h"
@@ -50,7 +50,8 @@ def forward(self, counts):
     return counts
 )");
   bad.save(dir / "bad.pt");
-  CHECK_THROWS_WITH(load_decoder(dir / "bad.pt", e->info(), torch::kCPU), Catch::Contains("bad.pt"));
+  CHECK_THROWS_WITH(load_decoder(dir / "bad.pt", e->info(), torch::kCPU),
+                    Catch::Contains("bad.pt"));
   std::ofstream(dir / "junk.pt") << "not a zip";
   CHECK_THROWS_WITH(load_encoder(dir / "junk.pt", torch::kCPU), Catch::Contains("junk.pt"));
 }

@@ -1,8 +1,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "models/dataset.h"
 #include "models/decoder.h"
@@ -18,7 +18,8 @@ using spikevid::testing::TempDir;
 TEST_CASE("training: a few Adam steps on a handful of images lower the loss", "[training]") {
   torch::manual_seed(5);
   auto enc = load_encoder("retina:grid=8", torch::kCPU);
-  auto images = torch::rand({8, 1, 64, 64}) * 0.2 + torch::linspace(0.2, 0.8, 64).view({1, 1, 1, 64});
+  auto images =
+      torch::rand({8, 1, 64, 64}) * 0.2 + torch::linspace(0.2, 0.8, 64).view({1, 1, 1, 64});
   auto counts = enc->spikes(images).flatten(1);
   Sid sid(counts.size(1));
   sid->fit_input_scaling(counts);
@@ -58,7 +59,8 @@ TEST_CASE("dataset: photos give fresh patches, fixed validation and test sets", 
   CHECK(d.describe()["splits"]["test"]["sources"] == 2);
 }
 
-TEST_CASE("train_sid: writes a decoder with its metadata, and resumes from a checkpoint", "[training]") {
+TEST_CASE("train_sid: writes a decoder with its metadata, and resumes from a checkpoint",
+          "[training]") {
   TempDir dir("train");
   const auto pack = spikevid::testing::write_photo_pack(dir);
   DatasetOptions o;

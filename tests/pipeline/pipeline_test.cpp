@@ -63,7 +63,7 @@ TEST_CASE("five stages carry every frame in order under block", "[pipeline]") {
   });
   const std::size_t threads_before = test::threads_before_run();
   p.run();
-  CHECK(test::threads_settled_at(threads_before) == threads_before);
+  CHECK(test::threads_settled_at(threads_before) <= threads_before);
 
   REQUIRE(values.size() == kFrames);
   std::uint64_t wrong = 0;
@@ -195,7 +195,7 @@ TEST_CASE("an exception in any stage stops all stages and comes out of run()", "
   CHECK_THROWS_WITH(p.run(), "boom");
   CHECK(p.stop_requested());
   CHECK(sunk <= 100);
-  CHECK(test::threads_settled_at(threads_before) == threads_before);
+  CHECK(test::threads_settled_at(threads_before) <= threads_before);
 }
 
 TEST_CASE("stop() from another thread ends a run whose source never ends", "[pipeline]") {
@@ -214,7 +214,7 @@ TEST_CASE("stop() from another thread ends a run whose source never ends", "[pip
   stopper.join();
   CHECK(sunk.load() >= 1000);
   CHECK(p.stop_requested());
-  CHECK(test::threads_settled_at(threads_before) == threads_before);
+  CHECK(test::threads_settled_at(threads_before) <= threads_before);
 }
 
 std::atomic<bool> g_stop{false};

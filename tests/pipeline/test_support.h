@@ -40,13 +40,22 @@ inline std::size_t live_threads() {
 // does), and that one must not look like a thread the pipeline left behind.
 inline std::size_t threads_before_run() {
   std::thread([] {}).join();
-  return live_threads();
+  // Wait until the probe thread is reaped: two equal readings 10 ms apart.
+  std::size_t n = live_threads();
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::size_t again = live_threads();
+    if (again == n) break;
+    n = again;
+  }
+  return n;
 }
 
-// A joined thread can stay listed a moment while the kernel reaps it; this
-// waits for the count to settle (up to 5 s) and returns it.
+// A joined thread can stay listed a moment while the kernel reaps it (long
+// under load: the baseline itself may still count the probe thread); this
+// waits (up to 5 s) until no more than `expected` are left and returns the count.
 inline std::size_t threads_settled_at(std::size_t expected) {
-  for (int i = 0; i < 500 && live_threads() != expected; ++i) {
+  for (int i = 0; i < 500 && live_threads() > expected; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return live_threads();

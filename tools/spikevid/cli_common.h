@@ -10,8 +10,8 @@
 namespace spikevid::cli {
 
 constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;    // bad input, failed run
-constexpr int kExitUsage = 2;      // bad command line
+constexpr int kExitRuntime = 1;  // bad input, failed run
+constexpr int kExitUsage = 2;    // bad command line
 constexpr int kExitInterrupted = 130;
 
 // A bad option value found after parsing: exits with kExitUsage.

@@ -31,11 +31,14 @@ struct EvalArgs {
 
 void run_eval(EvalArgs& a) {
   const torch::Device device(resolve_device(a.common));
-  if (a.data.empty() == a.images_dir.empty()) throw UsageError("eval: give exactly one of --data and --images");
+  if (a.data.empty() == a.images_dir.empty())
+    throw UsageError("eval: give exactly one of --data and --images");
   auto encoder = load_encoder(a.encoder, device);
   std::map<std::string, std::unique_ptr<Decoder>> decoders;
-  if (!a.linear.empty() && a.linear != "none") decoders["linear"] = load_decoder(a.linear, encoder->info(), device);
-  if (!a.sid.empty() && a.sid != "none") decoders["sid"] = load_decoder(a.sid, encoder->info(), device);
+  if (!a.linear.empty() && a.linear != "none")
+    decoders["linear"] = load_decoder(a.linear, encoder->info(), device);
+  if (!a.sid.empty() && a.sid != "none")
+    decoders["sid"] = load_decoder(a.sid, encoder->info(), device);
 
   torch::Tensor images;
   double flat = 0;
@@ -71,24 +74,30 @@ void run_eval(EvalArgs& a) {
   std::map<std::string, torch::Tensor> outputs;
   for (auto& [name, dec] : decoders) {
     // Every decoder sees the same spikes: one seed, one draw order.
-    auto s = evaluate(*encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, a.seed);
+    auto s = evaluate(
+        *encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, a.seed);
     results[name] = s.to_json();
   }
   std::cout << "spikevid eval: " << n << " images, encoder " << encoder->info().id << " ("
             << encoder->info().n_cells << " cells)\n"
-            << std::left << std::setw(10) << "decoder" << std::right << std::setw(10) << "MSE" << std::setw(12)
-            << "PSNR (dB)" << std::setw(9) << "SSIM" << "\n";
+            << std::left << std::setw(10) << "decoder" << std::right << std::setw(10) << "MSE"
+            << std::setw(12) << "PSNR (dB)" << std::setw(9) << "SSIM"
+            << "\n";
   for (const char* name : {"mean", "linear", "sid"}) {
     if (!results.contains(name)) continue;
     const auto& r = results[name];
-    std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(5)
-              << std::setw(10) << r["mse"].get<double>() << std::setprecision(2) << std::setw(12)
-              << r["psnr"].get<double>() << std::setprecision(4) << std::setw(9) << r["ssim"].get<double>()
-              << "\n";
+    std::cout << std::left << std::setw(10) << name << std::right << std::fixed
+              << std::setprecision(5) << std::setw(10) << r["mse"].get<double>()
+              << std::setprecision(2) << std::setw(12) << r["psnr"].get<double>()
+              << std::setprecision(4) << std::setw(9) << r["ssim"].get<double>() << "\n";
   }
   if (!a.json_path.empty()) {
-    nlohmann::json j = {{"decoders", results}, {"n", n}, {"seed", a.seed}, {"source", source},
-                        {"encoder", {{"id", encoder->info().id}, {"path", a.encoder}}}, {"command", command_line()}};
+    nlohmann::json j = {{"decoders", results},
+                        {"n", n},
+                        {"seed", a.seed},
+                        {"source", source},
+                        {"encoder", {{"id", encoder->info().id}, {"path", a.encoder}}},
+                        {"command", command_line()}};
     for (auto& [name, dec] : decoders) j["decoder_files"][name] = dec->info().path;
     std::ofstream out(a.json_path);
     out << j.dump(2) << "\n";
@@ -107,7 +116,8 @@ void run_eval(EvalArgs& a) {
     if (!a.save_dir.empty()) save_eval_pngs(a.save_dir, x, columns);
   }
 #else
-  if (!a.grid_path.empty() || !a.save_dir.empty()) throw UsageError("eval --grid/--save need a build with OpenCV");
+  if (!a.grid_path.empty() || !a.save_dir.empty())
+    throw UsageError("eval --grid/--save need a build with OpenCV");
 #endif
 }
 
@@ -115,23 +125,29 @@ void run_eval(EvalArgs& a) {
 
 void add_eval_command(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  auto* e = app.add_subcommand("eval", "Score decoders (MSE, PSNR, SSIM) against the flat mean image");
+  auto* e =
+      app.add_subcommand("eval", "Score decoders (MSE, PSNR, SSIM) against the flat mean image");
   e->option_defaults()->always_capture_default();
   e->footer(
       "Examples:\n"
       "  spikevid eval --data data/packs/natural.pack --json out/eval.json --grid out/grid.png\n"
       "  spikevid eval --images my_photos/ --save out/recon   (one centred 64x64 crop per image)\n"
-      "  spikevid eval --data data/packs/mnist.pack --sid models/weights/sid-mnist.svm --linear none");
-  e->add_option("--data", a->data, "packed data file; scores its test split")->check(CLI::ExistingFile);
-  e->add_option("--images", a->images_dir, "a folder of images instead")->check(CLI::ExistingDirectory);
+      "  spikevid eval --data data/packs/mnist.pack --sid models/weights/sid-mnist.svm --linear "
+      "none");
+  e->add_option("--data", a->data, "packed data file; scores its test split")
+      ->check(CLI::ExistingFile);
+  e->add_option("--images", a->images_dir, "a folder of images instead")
+      ->check(CLI::ExistingDirectory);
   e->add_option("--split", a->split, "split of --data")->check(CLI::IsMember({"test", "val"}));
   e->add_option("--encoder", a->encoder, "encoder model file, TorchScript .pt, or 'retina'");
   e->add_option("--sid", a->sid, "SID decoder file ('none' to skip)");
   e->add_option("--linear", a->linear, "linear decoder file ('none' to skip)");
   e->add_option("--json", a->json_path, "write the scores as JSON");
   e->add_option("--grid", a->grid_path, "write a PNG grid: input, spikes, linear, SID");
-  e->add_option("--save", a->save_dir, "write NNNN_input.png, NNNN_sid.png, NNNN_linear.png (16-bit)");
-  e->add_option("--count", a->count, "score only the first N images")->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  e->add_option("--save", a->save_dir,
+                "write NNNN_input.png, NNNN_sid.png, NNNN_linear.png (16-bit)");
+  e->add_option("--count", a->count, "score only the first N images")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   e->add_option("--seed", a->seed, "spike seed");
   add_common_options(*e, a->common);
   e->callback([a] { run_eval(*a); });

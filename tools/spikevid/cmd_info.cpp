@@ -24,11 +24,13 @@ void info_model(const std::string& path) {
   std::size_t params = 0;
   for (const auto& t : f.tensors) params += static_cast<std::size_t>(t.second.numel());
   std::cout << path << ": spikevid " << meta.value("kind", "?") << " model, architecture "
-            << meta.value("architecture", "?") << ", " << params << " values in " << f.tensors.size()
-            << " tensors, content hash " << f.content_hash << "\n";
-  if (meta.contains("cells")) meta["cells"] = {{"count", meta["cells"].value("count", 0)}, {"(table)", "omitted"}};
+            << meta.value("architecture", "?") << ", " << params << " values in "
+            << f.tensors.size() << " tensors, content hash " << f.content_hash << "\n";
+  if (meta.contains("cells"))
+    meta["cells"] = {{"count", meta["cells"].value("count", 0)}, {"(table)", "omitted"}};
   if (meta.contains("training") && meta["training"].contains("history"))
-    meta["training"]["history"] = std::to_string(meta["training"]["history"].size()) + " entries (omitted)";
+    meta["training"]["history"] =
+        std::to_string(meta["training"]["history"].size()) + " entries (omitted)";
   std::cout << meta.dump(2) << "\n";
 }
 
@@ -36,9 +38,9 @@ void info_pack(const std::string& path) {
   const auto p = read_pack(path);
   std::map<std::string, int> counts;
   for (const auto& im : p.images) counts[im.split]++;
-  std::cout << path << ": spikevid data pack '" << p.name << "' (" << p.kind << "), " << p.images.size()
-            << " images: " << counts["train"] << " train, " << counts["val"] << " val, " << counts["test"]
-            << " test; made by: " << p.created_by << "\n";
+  std::cout << path << ": spikevid data pack '" << p.name << "' (" << p.kind << "), "
+            << p.images.size() << " images: " << counts["train"] << " train, " << counts["val"]
+            << " val, " << counts["test"] << " test; made by: " << p.created_by << "\n";
 }
 
 }  // namespace

@@ -57,8 +57,9 @@ void run_synthetic(SyntheticArgs& a) {
     f->image = f->image.to(torch::Device(device));
     return f;
   });
-  auto spikes = p.add_batch_transform<SpikesPtr>("encode", frames, static_cast<std::size_t>(a.batch),
-                                                 [&](std::vector<FramePtr> v) { return encode.process_batch(std::move(v)); });
+  auto spikes = p.add_batch_transform<SpikesPtr>(
+      "encode", frames, static_cast<std::size_t>(a.batch),
+      [&](std::vector<FramePtr> v) { return encode.process_batch(std::move(v)); });
   auto recon = p.add_batch_transform<ReconstructionPtr>(
       "decode", spikes, static_cast<std::size_t>(a.batch),
       [&](std::vector<SpikesPtr> v) { return decode.process_batch(std::move(v)); });
@@ -69,35 +70,44 @@ void run_synthetic(SyntheticArgs& a) {
   });
   p.run();
   const auto summary = p.recorder().summary();
-  std::cout << "spikevid synthetic: " << scored << " frames of " << a.source.size << "x" << a.source.size << ", encoder "
-            << encode.encoder().info().id << ", decoder " << a.decode.decoder << ", batch " << a.batch << ", "
-            << device << ", " << torch::get_num_threads() << " threads\n";
+  std::cout << "spikevid synthetic: " << scored << " frames of " << a.source.size << "x"
+            << a.source.size << ", encoder " << encode.encoder().info().id << ", decoder "
+            << a.decode.decoder << ", batch " << a.batch << ", " << device << ", "
+            << torch::get_num_threads() << " threads\n";
   if (scored > 0)
-    std::cout << "reconstruction: mean SSIM " << std::fixed << std::setprecision(3) << ssim_sum / scored
-              << ", mean PSNR " << std::setprecision(2) << psnr_sum / scored << " dB\n";
+    std::cout << "reconstruction: mean SSIM " << std::fixed << std::setprecision(3)
+              << ssim_sum / scored << ", mean PSNR " << std::setprecision(2) << psnr_sum / scored
+              << " dB\n";
   write_table(std::cout, summary);
-  if (!a.stats_path.empty()) write_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
+  if (!a.stats_path.empty())
+    write_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
   if (!a.csv_path.empty()) write_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
-  if (!a.trace_path.empty()) write_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
+  if (!a.trace_path.empty())
+    write_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
 }
 
 }  // namespace
 
 void add_synthetic_command(CLI::App& app) {
   auto a = std::make_shared<SyntheticArgs>();
-  auto* c = app.add_subcommand("synthetic", "Encode and decode a synthetic moving scene through the staged pipeline");
+  auto* c = app.add_subcommand(
+      "synthetic", "Encode and decode a synthetic moving scene through the staged pipeline");
   c->option_defaults()->always_capture_default();
   c->footer(
       "Prints the reconstruction's SSIM and PSNR and the latency of every stage.\n"
       "Examples:\n"
       "  spikevid synthetic --frames 300\n"
       "  spikevid synthetic --frames 1000 --batch 8 --stats out/stats.json --trace out/trace.json");
-  c->add_option("--frames", a->source.frames, "frames to run")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  c->add_option("--frames", a->source.frames, "frames to run")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   c->add_option("--seed", a->source.seed, "scene and spike seed");
-  c->add_option("--encoder", a->encode.encoder, "encoder: model file, TorchScript .pt, or 'retina'");
+  c->add_option("--encoder", a->encode.encoder,
+                "encoder: model file, TorchScript .pt, or 'retina'");
   c->add_option("--decoder", a->decode.decoder, "decoder model file or TorchScript .pt");
-  c->add_option("--batch", a->batch, "largest micro-batch a model stage takes")->check(CLI::Range(1, 1024));
-  c->add_option("--capacity", a->capacity, "channel capacity")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  c->add_option("--batch", a->batch, "largest micro-batch a model stage takes")
+      ->check(CLI::Range(1, 1024));
+  c->add_option("--capacity", a->capacity, "channel capacity")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   c->add_option("--overflow", a->overflow, "block, keep_latest or drop_newest")
       ->check(CLI::IsMember({"block", "keep_latest", "drop_newest"}));
   c->add_option("--warmup", a->warmup, "frames left out of the statistics");

@@ -53,9 +53,10 @@ void run_train(TrainArgs& a) {
   a.train.command = command_line();
   a.train.should_stop = stop_requested;
   std::cerr << "train: " << a.decoder << " on " << data.name() << " (" << data.kind() << ", "
-            << data.train_size() << (data.kind() == "photos" ? " training photos" : " training images")
-            << "), encoder " << encoder->info().id << " with " << encoder->info().n_cells << " cells, on "
-            << device << " with " << torch::get_num_threads() << " threads\n";
+            << data.train_size()
+            << (data.kind() == "photos" ? " training photos" : " training images") << "), encoder "
+            << encoder->info().id << " with " << encoder->info().n_cells << " cells, on " << device
+            << " with " << torch::get_num_threads() << " threads\n";
   if (a.decoder == "sid")
     train_sid(*encoder, data, a.train, a.out, std::cerr);
   else
@@ -67,8 +68,9 @@ void run_train(TrainArgs& a) {
 RecordedData load_recorded(const std::string& path, torch::Device device) {
   const auto r = read_recording(path);
   if (r.height != r.width) throw std::runtime_error(path + ": stimulus frames must be square");
-  auto images = torch::from_blob(const_cast<float*>(r.stimulus.data()), {r.frames, 1, r.height, r.width},
-                                 torch::kFloat32).clone();
+  auto images = torch::from_blob(const_cast<float*>(r.stimulus.data()),
+                                 {r.frames, 1, r.height, r.width}, torch::kFloat32)
+                    .clone();
   if (r.height != 64) {
     namespace F = torch::nn::functional;
     images = F::interpolate(images, F::InterpolateFuncOptions()
@@ -76,12 +78,21 @@ RecordedData load_recorded(const std::string& path, torch::Device device) {
                                         .mode(torch::kBilinear)
                                         .align_corners(false));
   }
-  auto counts = torch::from_blob(const_cast<float*>(r.counts.data()), {r.frames, r.cells}, torch::kFloat32).clone();
-  auto split = torch::from_blob(const_cast<std::uint8_t*>(r.split.data()), {r.frames}, torch::kUInt8).clone();
+  auto counts =
+      torch::from_blob(const_cast<float*>(r.counts.data()), {r.frames, r.cells}, torch::kFloat32)
+          .clone();
+  auto split =
+      torch::from_blob(const_cast<std::uint8_t*>(r.split.data()), {r.frames}, torch::kUInt8)
+          .clone();
   RecordedData d;
   auto pick = [&](int s, torch::Tensor& im, torch::Tensor& c) {
     auto idx = (split == s).nonzero().flatten();
-    if (idx.numel() == 0) throw std::runtime_error(path + ": the split has no " + (s == 0 ? "training" : s == 1 ? "validation" : "test") + " frames");
+    if (idx.numel() == 0)
+      throw std::runtime_error(path + ": the split has no " +
+                               (s == 0   ? "training"
+                                : s == 1 ? "validation"
+                                         : "test") +
+                               " frames");
     im = images.index_select(0, idx).to(device);
     c = counts.index_select(0, idx).to(device);
   };
@@ -91,11 +102,18 @@ RecordedData load_recorded(const std::string& path, torch::Device device) {
   d.window_s = r.window_s;
   const double scale = 64.0 / r.width;
   for (std::size_t i = 0; i < r.cell_x.size(); ++i)
-    d.cells.push_back({r.cell_type[i] == 1 ? CellType::off : CellType::on, static_cast<float>(r.cell_x[i] * scale),
+    d.cells.push_back({r.cell_type[i] == 1 ? CellType::off : CellType::on,
+                       static_cast<float>(r.cell_x[i] * scale),
                        static_cast<float>(r.cell_y[i] * scale), 2.0f, 0.0f});
-  d.describe = {{"recording", path}, {"frames", r.frames}, {"cells", r.cells}, {"frame_size", r.width},
+  d.describe = {{"recording", path},
+                {"frames", r.frames},
+                {"cells", r.cells},
+                {"frame_size", r.width},
                 {"window_s", r.window_s},
-                {"split", {{"train", d.train_images.size(0)}, {"val", d.val_images.size(0)}, {"test", d.test_images.size(0)}}}};
+                {"split",
+                 {{"train", d.train_images.size(0)},
+                  {"val", d.val_images.size(0)},
+                  {"test", d.test_images.size(0)}}}};
   return d;
 }
 #endif
@@ -109,22 +127,23 @@ void run_fit(FitArgs& a) {
   if (!a.recording.empty()) {
 #ifdef SPIKEVID_HAVE_IO
     const auto d = load_recorded(a.recording, a.dataset.device);
-    std::cerr << "fit-encoder: CNN to " << a.recording << " (" << d.train_counts.size(1) << " cells, "
-              << d.train_images.size(0) << " training frames), on " << device << "\n";
+    std::cerr << "fit-encoder: CNN to " << a.recording << " (" << d.train_counts.size(1)
+              << " cells, " << d.train_images.size(0) << " training frames), on " << device << "\n";
     fit_cnn_encoder_to_recording(d, a.fit, a.out, std::cerr);
     return;
 #else
     throw UsageError("fit-encoder --recording needs a build with HDF5");
 #endif
   }
-  if (a.data.empty()) throw UsageError("fit-encoder: give --data (simulated recordings) or --recording");
+  if (a.data.empty())
+    throw UsageError("fit-encoder: give --data (simulated recordings) or --recording");
   RetinaConfig rc;
   rc.grid = a.grid;
   auto truth = make_retina_encoder(rc);
   truth->to(a.dataset.device);
   const auto data = Dataset::load(a.data, a.dataset);
-  std::cerr << "fit-encoder: CNN to " << truth->info().id << " (" << truth->info().n_cells << " cells) on "
-            << data.name() << ", on " << device << "\n";
+  std::cerr << "fit-encoder: CNN to " << truth->info().id << " (" << truth->info().n_cells
+            << " cells) on " << data.name() << ", on " << device << "\n";
   fit_cnn_encoder(*truth, data, a.fit, a.out, std::cerr);
 }
 
@@ -132,51 +151,68 @@ void run_fit(FitArgs& a) {
 
 void add_train_commands(CLI::App& app) {
   auto ta = std::make_shared<TrainArgs>();
-  auto* t = app.add_subcommand("train", "Train a decoder (SID or linear) on image-spike pairs from an encoder");
+  auto* t = app.add_subcommand(
+      "train", "Train a decoder (SID or linear) on image-spike pairs from an encoder");
   t->option_defaults()->always_capture_default();
   t->footer(
       "Examples:\n"
       "  spikevid train --data data/packs/natural.pack -o models/weights/sid-natural.svm \\\n"
       "      --checkpoints checkpoints/sid-natural --minutes 60\n"
-      "  spikevid train --decoder linear --data data/packs/natural.pack -o models/weights/linear-natural.svm\n"
+      "  spikevid train --decoder linear --data data/packs/natural.pack -o "
+      "models/weights/linear-natural.svm\n"
       "An interrupted run (Ctrl-C) resumes from its --checkpoints folder when started again.");
-  t->add_option("--data", ta->data, "packed data file (spikevid pack-data)")->required()->check(CLI::ExistingFile);
+  t->add_option("--data", ta->data, "packed data file (spikevid pack-data)")
+      ->required()
+      ->check(CLI::ExistingFile);
   t->add_option("--encoder", ta->encoder, "encoder: model file, TorchScript .pt, or 'retina'");
   t->add_option("-o,--out", ta->out, "decoder model file to write")->required();
   t->add_option("--decoder", ta->decoder, "sid or linear")->check(CLI::IsMember({"sid", "linear"}));
-  t->add_option("--epochs", ta->train.epochs, "epochs (linear: passes over fresh spikes)")->check(CLI::Range(1, 100000));
+  t->add_option("--epochs", ta->train.epochs, "epochs (linear: passes over fresh spikes)")
+      ->check(CLI::Range(1, 100000));
   t->add_option("--batch", ta->train.batch, "batch size")->check(CLI::Range(2, 65536));
   t->add_option("--lr", ta->train.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
-  t->add_option("--images-per-epoch", ta->train.images_per_epoch, "training images per epoch")->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
-  t->add_option("--minutes", ta->train.max_minutes, "stop after this many minutes (0: no limit)")->check(CLI::Range(0.0, 1e6));
+  t->add_option("--images-per-epoch", ta->train.images_per_epoch, "training images per epoch")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
+  t->add_option("--minutes", ta->train.max_minutes, "stop after this many minutes (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6));
   t->add_option("--checkpoints", ta->train.checkpoint_dir, "checkpoint folder (resumes from it)");
-  t->add_option("--checkpoint-minutes", ta->train.checkpoint_minutes, "minutes between checkpoints")->check(CLI::Range(0.1, 1e4));
-  t->add_option("--init", ta->train.init_weights, "start from this decoder file")->check(CLI::ExistingFile);
+  t->add_option("--checkpoint-minutes", ta->train.checkpoint_minutes, "minutes between checkpoints")
+      ->check(CLI::Range(0.1, 1e4));
+  t->add_option("--init", ta->train.init_weights, "start from this decoder file")
+      ->check(CLI::ExistingFile);
   t->add_option("--seed", ta->train.seed, "random seed");
   t->add_option("--bins", ta->bins, "time bins per window")->check(CLI::Range(1, 64));
-  t->add_option("--val-count", ta->dataset.val_count, "validation patches")->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  t->add_option("--val-count", ta->dataset.val_count, "validation patches")
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
   add_common_options(*t, ta->common);
   t->callback([ta] { run_train(*ta); });
 
   auto fa = std::make_shared<FitArgs>();
-  auto* f = app.add_subcommand("fit-encoder", "Fit the CNN encoder to the parametric retina's spikes");
+  auto* f =
+      app.add_subcommand("fit-encoder", "Fit the CNN encoder to the parametric retina's spikes");
   f->option_defaults()->always_capture_default();
   f->footer(
       "Examples:\n"
-      "  spikevid fit-encoder --data data/packs/natural.pack -o models/weights/encoder-cnn.svm --minutes 20\n"
+      "  spikevid fit-encoder --data data/packs/natural.pack -o models/weights/encoder-cnn.svm "
+      "--minutes 20\n"
       "  spikevid fit-encoder --recording my_cells.h5 -o my-encoder.svm");
-  f->add_option("--data", fa->data, "packed data file: fit to the parametric retina's spikes to its photos")
+  f->add_option("--data", fa->data,
+                "packed data file: fit to the parametric retina's spikes to its photos")
       ->check(CLI::ExistingFile);
   f->add_option("--recording", fa->recording, "fit to a recording instead (HDF5 layout: README)")
       ->check(CLI::ExistingFile);
   f->add_option("-o,--out", fa->out, "encoder model file to write");
-  f->add_option("--grid", fa->grid, "retina cells per side per mosaic (2·grid² cells)")->check(CLI::Range(1, 64));
-  f->add_option("--channels", fa->fit.channels, "feature maps per layer")->check(CLI::Range(1, 256));
+  f->add_option("--grid", fa->grid, "retina cells per side per mosaic (2·grid² cells)")
+      ->check(CLI::Range(1, 64));
+  f->add_option("--channels", fa->fit.channels, "feature maps per layer")
+      ->check(CLI::Range(1, 256));
   f->add_option("--epochs", fa->fit.epochs, "epochs")->check(CLI::Range(1, 100000));
   f->add_option("--batch", fa->fit.batch, "batch size")->check(CLI::Range(2, 65536));
   f->add_option("--lr", fa->fit.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
-  f->add_option("--images-per-epoch", fa->fit.images_per_epoch, "training images per epoch")->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
-  f->add_option("--minutes", fa->fit.max_minutes, "stop after this many minutes (0: no limit)")->check(CLI::Range(0.0, 1e6));
+  f->add_option("--images-per-epoch", fa->fit.images_per_epoch, "training images per epoch")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
+  f->add_option("--minutes", fa->fit.max_minutes, "stop after this many minutes (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6));
   f->add_option("--seed", fa->fit.seed, "random seed");
   add_common_options(*f, fa->common);
   f->callback([fa] { run_fit(*fa); });

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
+#include <torch/torch.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <torch/torch.h>
 
 #include "io/crop_resize.h"
 #include "io/image_folder.h"
@@ -17,8 +17,16 @@ namespace {
 constexpr int kScale = 2;  // grid cells are shown 2× for a person to see
 
 cv::Mat to_gray8(const torch::Tensor& image) {  // [1,S,S] in [0,1]
-  auto t = image.detach().to(torch::kCPU).squeeze(0).clamp(0, 1).mul(255).round().to(torch::kUInt8).contiguous();
-  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8UC1, t.data_ptr()).clone();
+  auto t = image.detach()
+               .to(torch::kCPU)
+               .squeeze(0)
+               .clamp(0, 1)
+               .mul(255)
+               .round()
+               .to(torch::kUInt8)
+               .contiguous();
+  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8UC1, t.data_ptr())
+      .clone();
 }
 
 cv::Mat spike_map(const torch::Tensor& counts, const EncoderInfo& e) {  // counts [bins,N]
@@ -61,9 +69,9 @@ torch::Tensor load_eval_images(const std::string& dir) {
   return torch::cat(images);
 }
 
-void write_eval_grid(const std::string& path, const torch::Tensor& inputs, const torch::Tensor& counts,
-                     const EncoderInfo& encoder, const std::vector<std::pair<std::string, torch::Tensor>>& columns,
-                     int rows) {
+void write_eval_grid(const std::string& path, const torch::Tensor& inputs,
+                     const torch::Tensor& counts, const EncoderInfo& encoder,
+                     const std::vector<std::pair<std::string, torch::Tensor>>& columns, int rows) {
   std::vector<cv::Mat> lines;
   const int n = static_cast<int>(std::min<int64_t>(rows, inputs.size(0)));
   for (int i = 0; i < n; ++i) {
@@ -91,7 +99,14 @@ void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
                     const std::vector<std::pair<std::string, torch::Tensor>>& columns) {
   std::filesystem::create_directories(dir);
   auto write16 = [&](const torch::Tensor& image, const std::string& name) {
-    auto t = image.detach().to(torch::kCPU).squeeze(0).clamp(0, 1).mul(65535).round().to(torch::kInt32).contiguous();
+    auto t = image.detach()
+                 .to(torch::kCPU)
+                 .squeeze(0)
+                 .clamp(0, 1)
+                 .mul(65535)
+                 .round()
+                 .to(torch::kInt32)
+                 .contiguous();
     cv::Mat m(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32SC1, t.data_ptr());
     cv::Mat m16;
     m.convertTo(m16, CV_16UC1);
@@ -102,7 +117,8 @@ void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
     char prefix[16];
     std::snprintf(prefix, sizeof prefix, "%04lld_", static_cast<long long>(i));
     write16(inputs[i], std::string(prefix) + "input.png");
-    for (const auto& col : columns) write16(col.second[i], std::string(prefix) + col.first + ".png");
+    for (const auto& col : columns)
+      write16(col.second[i], std::string(prefix) + col.first + ".png");
   }
 }
 

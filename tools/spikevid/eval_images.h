@@ -18,13 +18,12 @@ torch::Tensor load_eval_images(const std::string& dir);
 
 // Rows of examples: input | spikes (per-cell map, ON red, OFF blue) | each
 // decoder's reconstruction, scaled up for viewing.
-void write_eval_grid(const std::string& path, const torch::Tensor& inputs, const torch::Tensor& counts,
-                     const EncoderInfo& encoder,
+void write_eval_grid(const std::string& path, const torch::Tensor& inputs,
+                     const torch::Tensor& counts, const EncoderInfo& encoder,
                      const std::vector<std::pair<std::string, torch::Tensor>>& columns, int rows);
 
 // NNNN_input.png and NNNN_<decoder>.png, 16-bit gray.
 void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
                     const std::vector<std::pair<std::string, torch::Tensor>>& columns);
-
 
 }  // namespace spikevid::cli

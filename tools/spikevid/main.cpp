@@ -1,9 +1,9 @@
 // spikevid: video to retinal spikes and back (Zhang et al. 2020, SID).
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <sstream>
 #include <thread>
-#include <atomic>
 
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -47,16 +47,21 @@ void set_command_line(int argc, char** argv) {
 }
 
 void add_common_options(CLI::App& app, CommonOptions& o) {
-  app.add_option("--device", o.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_option("--threads", o.threads, "CPU threads for LibTorch (0: all cores)")->check(CLI::Range(0, 1024));
+  app.add_option("--device", o.device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--threads", o.threads, "CPU threads for LibTorch (0: all cores)")
+      ->check(CLI::Range(0, 1024));
 }
 
 std::string resolve_device(const CommonOptions& o) {
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0
+                          ? o.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);  // the default here is 1
   const bool cuda = torch::cuda::is_available();
   if (o.device == "cuda" && !cuda)
-    throw std::runtime_error("--device cuda: no CUDA device (or this build's LibTorch has no CUDA); use --device cpu");
+    throw std::runtime_error(
+        "--device cuda: no CUDA device (or this build's LibTorch has no CUDA); use --device cpu");
   if (o.device == "cuda" || (o.device == "auto" && cuda)) return "cuda";
   return "cpu";
 }
@@ -66,7 +71,9 @@ std::string resolve_device(const CommonOptions& o) {
 int main(int argc, char** argv) {
   using namespace spikevid::cli;
   set_command_line(argc, argv);
-  CLI::App app{"spikevid: video to the spikes of a simulated retina and back (Zhang et al. 2020, SID)", "spikevid"};
+  CLI::App app{
+      "spikevid: video to the spikes of a simulated retina and back (Zhang et al. 2020, SID)",
+      "spikevid"};
   app.require_subcommand(1);
   add_train_commands(app);
   add_eval_command(app);
@@ -88,7 +95,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);  // torch appends stack traces
+    if (auto nl = msg.find('\n'); nl != std::string::npos)
+      msg.resize(nl);  // torch appends stack traces
     std::cerr << "spikevid: " << msg << "\n";
     return kExitRuntime;
   }
