@@ -8,14 +8,19 @@
 namespace spikevid {
 
 SyntheticSource::SyntheticSource(SyntheticConfig c) : config_(c) {
-  auto gen = at::detail::createCPUGenerator(c.seed);
-  // Texture: white noise smoothed twice, a cheap stand-in for natural 1/f.
-  auto noise = torch::randn({1, 1, c.size, c.size}, gen);
-  auto k = torch::ones({1, 1, 5, 5}) / 25.0;
   namespace F = torch::nn::functional;
-  const auto same = F::Conv2dFuncOptions().padding(2);
-  noise = F::conv2d(F::conv2d(noise, k, same), k, same);
-  texture_ = noise / noise.std() * 0.08;
+  auto gen = at::detail::createCPUGenerator(c.seed);
+  // A scene three frames wide: white noise smoothed at two scales, a cheap
+  // stand-in for the 1/f spectrum of natural images, at their mean and contrast.
+  const int64_t side = 3 * c.size;
+  auto noise = torch::randn({1, 1, side, side}, gen);
+  auto blur = [&](const torch::Tensor& x, int64_t k) {
+    return F::avg_pool2d(F::pad(x, F::PadFuncOptions({k / 2, k / 2, k / 2, k / 2}).mode(torch::kReflect)),
+                         F::AvgPool2dFuncOptions(k).stride(1));
+  };
+  auto fine = blur(blur(noise, 3), 3), coarse = blur(blur(noise, 15), 15);
+  auto scene = fine / fine.std() * 0.3 + coarse / coarse.std();
+  texture_ = (0.48 + 0.2 * scene / scene.std()).clamp(0, 1);
   auto r = torch::arange(c.size, torch::kFloat32);
   ys_ = r.view({c.size, 1}).expand({c.size, c.size});
   xs_ = r.view({1, c.size}).expand({c.size, c.size});
@@ -25,12 +30,13 @@ FramePtr SyntheticSource::next() {
   if (index_ >= config_.frames) return nullptr;
   const double t = static_cast<double>(index_++);
   const double s = config_.size;
-  auto grating = 0.25 * torch::sin(0.35 * xs_ + 0.2 * ys_ - 0.3 * t);
-  const double cx = s / 2 + s / 4 * std::cos(t / 20), cy = s / 2 + s / 4 * std::sin(t / 20);
-  auto disc = torch::sigmoid(((s / 6) - ((xs_ - cx).pow(2) + (ys_ - cy).pow(2)).sqrt()) * 0.8);
-  auto img =
-      (0.45 + grating * (1 - disc) + 0.35 * disc + texture_.view({config_.size, config_.size}))
-          .clamp(0, 1);
+  // The camera pans slowly over the scene while a dark disc crosses it.
+  const auto x0 = static_cast<int64_t>(s + 0.9 * s * std::cos(t / 60));
+  const auto y0 = static_cast<int64_t>(s + 0.9 * s * std::sin(t / 80));
+  auto view = texture_.narrow(2, y0, config_.size).narrow(3, x0, config_.size).squeeze();
+  const double cx = s / 2 + s / 3 * std::cos(t / 25), cy = s / 2 + s / 4 * std::sin(t / 25);
+  auto disc = torch::sigmoid((s / 8 - ((xs_ - cx).pow(2) + (ys_ - cy).pow(2)).sqrt()) * 0.8);
+  auto img = view * (1 - disc) + 0.15 * disc;
   auto f = std::make_unique<Frame>();
   f->image = img.view({1, 1, config_.size, config_.size}).contiguous();
   return f;

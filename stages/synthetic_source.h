@@ -1,6 +1,7 @@
 #pragma once
-// Outputs: FramePtr. A synthetic moving scene, the same for a seed: a drifting
-// grating under a soft disc that moves on a circle, with 1/f-like texture.
+// Outputs: FramePtr. A synthetic moving scene, the same for a seed: a camera
+// panning over a texture with natural images' rough statistics, and a dark
+// disc crossing it.
 // For tests and benchmarks that need no camera and no file.
 // Threading: next() runs on one thread at a time. Blocking: never.
 #include <cstdint>
@@ -24,7 +25,8 @@ class SyntheticSource {
  private:
   SyntheticConfig config_;
   int64_t index_ = 0;
-  torch::Tensor texture_, xs_, ys_;
+  torch::Tensor texture_;  // [1,1,3S,3S]: the scene the camera pans over
+  torch::Tensor xs_, ys_;
 };
 
 }  // namespace spikevid
