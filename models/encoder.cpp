@@ -11,28 +11,12 @@
 namespace spikevid {
 namespace {
 
-std::string hash_text(const std::string& s) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-class RetinaEncoder final : public Encoder {
+// An Encoder over a LibTorch module held in eval mode.
+template <class Net>
+class ModuleEncoder : public Encoder {
  public:
-  explicit RetinaEncoder(const RetinaConfig& config) : net_(config) {
-    net_->eval();
-    const auto cfg = to_json(config);
-    info_.architecture = "retina-dog";
-    info_.id = "retina-dog-" + hash_text(cfg.dump()).substr(0, 12);
-    info_.image_size = config.image_size;
-    info_.cells = net_->cells;
-    info_.n_cells = static_cast<int>(info_.cells.size());
-    info_.meta = {{"kind", "encoder"}, {"architecture", info_.architecture}, {"config", cfg}};
+  explicit ModuleEncoder(Net net) : net_(std::move(net)) {
+    if (!net_.is_empty()) net_->eval();
   }
   torch::Tensor rates(const torch::Tensor& images) override {
     torch::NoGradGuard no_grad;
@@ -40,14 +24,28 @@ class RetinaEncoder final : public Encoder {
   }
   void to(torch::Device device) override { net_->to(device); }
 
- private:
-  Retina net_;
+ protected:
+  Net net_;
 };
 
-class CnnFileEncoder final : public Encoder {
+class RetinaEncoder final : public ModuleEncoder<Retina> {
+ public:
+  explicit RetinaEncoder(const RetinaConfig& config) : ModuleEncoder(Retina(config)) {
+    const auto cfg = to_json(config);
+    const auto text = cfg.dump();
+    info_.architecture = "retina-dog";
+    info_.id = "retina-dog-" + fnv1a_hex(text.data(), text.size()).substr(0, 12);
+    info_.image_size = config.image_size;
+    info_.cells = net_->cells;
+    info_.n_cells = static_cast<int>(info_.cells.size());
+    info_.meta = {{"kind", "encoder"}, {"architecture", info_.architecture}, {"config", cfg}};
+  }
+};
+
+class CnnFileEncoder final : public ModuleEncoder<CnnEncoder> {
  public:
   CnnFileEncoder(const ModelFile& file, const std::string& path, torch::Device device)
-      : net_(nullptr) {
+      : ModuleEncoder(nullptr) {
     const auto& meta = file.meta;
     CnnEncoderConfig c;
     c.image_size = meta.at("image_size").get<int>();
@@ -67,14 +65,6 @@ class CnnFileEncoder final : public Encoder {
     info_.bins = meta.value("bins", 1);
     info_.meta = meta;
   }
-  torch::Tensor rates(const torch::Tensor& images) override {
-    torch::NoGradGuard no_grad;
-    return net_->forward(images);
-  }
-  void to(torch::Device device) override { net_->to(device); }
-
- private:
-  CnnEncoder net_;
 };
 
 RetinaConfig parse_retina_spec(const std::string& spec) {

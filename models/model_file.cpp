@@ -58,6 +58,10 @@ torch::Dtype dtype_of(const std::string& name, const std::string& path) {
 
 }  // namespace
 
+std::string fnv1a_hex(const void* data, std::size_t size) {
+  return hex64(fnv1a(static_cast<const char*>(data), size));
+}
+
 std::string write_model_file(const std::string& path, nlohmann::json meta,
                              const torch::nn::Module& module, bool half) {
   std::string data;

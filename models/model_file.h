@@ -29,6 +29,9 @@ std::string write_model_file(const std::string& path, nlohmann::json meta,
                              const torch::nn::Module& module, bool half);
 // Throws std::runtime_error with one line naming the file and the problem.
 ModelFile read_model_file(const std::string& path);
+// FNV-1a 64 of the bytes, as 16 hex digits: content hashes and identities.
+std::string fnv1a_hex(const void* data, std::size_t size);
+
 // Copies the file's tensors into the module; every name and shape must match.
 void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path);
 

@@ -7,6 +7,7 @@
 
 #include "models/decoder.h"
 #include "models/encoder.h"
+#include "models/model_file.h"
 
 namespace spikevid {
 namespace {
@@ -15,14 +16,8 @@ std::string file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : ss.str()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  const std::string bytes = ss.str();
+  return fnv1a_hex(bytes.data(), bytes.size());
 }
 
 torch::jit::Module load_module(const std::string& path, torch::Device device) {

@@ -2,9 +2,9 @@
 // source → encode → decode → score — with the latency table at the end.
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <iomanip>
 #include <iostream>
+#include <thread>
 
 #include <torch/torch.h>
 

@@ -182,6 +182,9 @@ void add_train_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   t->add_option("--seed", ta->train.seed, "random seed");
   t->add_option("--bins", ta->bins, "time bins per window")->check(CLI::Range(1, 64));
+  t->add_option("--max-fraction", ta->dataset.max_fraction,
+                "largest patch window, as a fraction of a photo's long side (1: whole-frame views)")
+      ->check(CLI::Range(0.05, 1.0));
   t->add_option("--val-count", ta->dataset.val_count, "validation patches")
       ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
   add_common_options(*t, ta->common);
