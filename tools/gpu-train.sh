@@ -10,7 +10,8 @@
 # learning rate, for the minutes left; nothing else.
 #
 # Needs: data/packs/{natural,mnist}.pack (spikevid pack-data, made where OpenCV
-# is) and the header-only CLI11 and nlohmann in .carry/include.
+# is) and the header-only CLI11 and nlohmann in .carry/include, made here with
+#   mkdir -p .carry/include && cp -r /usr/include/CLI /usr/include/nlohmann .carry/include/
 set -uo pipefail
 out=${1:?usage: tools/gpu-train.sh OUT_DIR [BUDGET_MINUTES]}
 budget=${2:-9}
