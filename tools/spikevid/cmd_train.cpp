@@ -26,6 +26,7 @@ struct TrainArgs {
   TrainConfig train;
   DatasetOptions dataset;
   int bins = 1;
+  int epochs = 0;  // 0: the decoder's default
 };
 
 struct FitArgs {
@@ -50,6 +51,7 @@ void run_train(TrainArgs& a) {
   if (a.bins != 1) encoder->mutable_info().bins = a.bins;
   const auto data = Dataset::load(a.data, a.dataset);
   a.train.architecture = a.decoder;
+  a.train.epochs = a.epochs > 0 ? a.epochs : a.decoder == "linear" ? 3 : 100;
   a.train.command = command_line();
   a.train.should_stop = stop_requested;
   std::cerr << "train: " << a.decoder << " on " << data.name() << " (" << data.kind() << ", "
@@ -167,7 +169,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--encoder", ta->encoder, "encoder: model file, TorchScript .pt, or 'retina'");
   t->add_option("-o,--out", ta->out, "decoder model file to write")->required();
   t->add_option("--decoder", ta->decoder, "sid or linear")->check(CLI::IsMember({"sid", "linear"}));
-  t->add_option("--epochs", ta->train.epochs, "epochs (linear: passes over fresh spikes)")
+  t->add_option("--epochs", ta->epochs,
+                "epochs; linear: passes over fresh spikes (default: sid 100, linear 3)")
       ->check(CLI::Range(1, 100000));
   t->add_option("--batch", ta->train.batch, "batch size")->check(CLI::Range(2, 65536));
   t->add_option("--lr", ta->train.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
