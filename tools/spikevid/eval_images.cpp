@@ -16,17 +16,14 @@ namespace {
 
 constexpr int kScale = 2;  // grid cells are shown 2× for a person to see
 
-cv::Mat to_gray8(const torch::Tensor& image) {  // [1,S,S] in [0,1]
-  auto t = image.detach()
-               .to(torch::kCPU)
-               .squeeze(0)
-               .clamp(0, 1)
-               .mul(255)
-               .round()
-               .to(torch::kUInt8)
-               .contiguous();
-  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8UC1, t.data_ptr())
-      .clone();
+// An image [1,S,S] in [0,1] as a gray cv::Mat of `depth` (CV_8U or CV_16U).
+cv::Mat to_gray(const torch::Tensor& image, int depth) {
+  const double top = depth == CV_16U ? 65535 : 255;
+  auto t = image.detach().to(torch::kCPU, torch::kFloat32).squeeze(0).clamp(0, 1).contiguous();
+  cv::Mat unit(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32FC1, t.data_ptr());
+  cv::Mat out;
+  unit.convertTo(out, depth, top);  // rounds to nearest
+  return out;
 }
 
 cv::Mat spike_map(const torch::Tensor& counts, const EncoderInfo& e) {  // counts [bins,N]
@@ -77,12 +74,12 @@ void write_eval_grid(const std::string& path, const torch::Tensor& inputs,
   for (int i = 0; i < n; ++i) {
     std::vector<cv::Mat> tiles;
     cv::Mat in;
-    cv::cvtColor(to_gray8(inputs[i]), in, cv::COLOR_GRAY2BGR);
+    cv::cvtColor(to_gray(inputs[i], CV_8U), in, cv::COLOR_GRAY2BGR);
     tiles.push_back(in);
     tiles.push_back(spike_map(counts[i], encoder));
     for (const auto& col : columns) {
       cv::Mat g;
-      cv::cvtColor(to_gray8(col.second[i]), g, cv::COLOR_GRAY2BGR);
+      cv::cvtColor(to_gray(col.second[i], CV_8U), g, cv::COLOR_GRAY2BGR);
       tiles.push_back(g);
     }
     cv::Mat line;
@@ -99,17 +96,7 @@ void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
                     const std::vector<std::pair<std::string, torch::Tensor>>& columns) {
   std::filesystem::create_directories(dir);
   auto write16 = [&](const torch::Tensor& image, const std::string& name) {
-    auto t = image.detach()
-                 .to(torch::kCPU)
-                 .squeeze(0)
-                 .clamp(0, 1)
-                 .mul(65535)
-                 .round()
-                 .to(torch::kInt32)
-                 .contiguous();
-    cv::Mat m(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32SC1, t.data_ptr());
-    cv::Mat m16;
-    m.convertTo(m16, CV_16UC1);
+    const cv::Mat m16 = to_gray(image, CV_16U);
     const auto path = (std::filesystem::path(dir) / name).string();
     if (!cv::imwrite(path, m16)) throw std::runtime_error(path + ": cannot write");
   };
