@@ -1,0 +1,30 @@
+#pragma once
+// Resolution by tiles (the paper's stacked encoders and decoders): a frame is
+// cut into overlapping 64×64 tiles that one encoder–decoder pair handles as a
+// batch, and the decoded tiles are blended back with weights that ramp across
+// each overlap, so a tile's own bias fades into its neighbour's instead of
+// ending in a seam.
+#include <torch/types.h>
+
+namespace spikevid {
+
+struct TileGrid {
+  int rows = 1, cols = 1;
+  int tile = 64;     // tile side, the model's input size
+  int overlap = 16;  // pixels shared by neighbouring tiles
+  int height() const { return rows * (tile - overlap) + overlap; }
+  int width() const { return cols * (tile - overlap) + overlap; }
+};
+
+// Throws std::invalid_argument on a grid that does not make sense
+// (rows or cols < 1, overlap < 0 or ≥ tile/2).
+void check_tile_grid(const TileGrid& grid);
+
+// frame [1,1,H,W] with H, W = grid.height(), grid.width() → [rows·cols,1,tile,tile], row-major.
+torch::Tensor cut_tiles(const torch::Tensor& frame, const TileGrid& grid);
+
+// The inverse: tiles [rows·cols,1,tile,tile] → frame [1,1,H,W]. Blending
+// identical overlaps returns them exactly.
+torch::Tensor blend_tiles(const torch::Tensor& tiles, const TileGrid& grid);
+
+}  // namespace spikevid
