@@ -1,0 +1,245 @@
+#include "io/spike_file.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <hdf5.h>
+
+#include "io/file_util.h"
+
+namespace spikevid {
+namespace {
+
+constexpr const char* kFormat = "spikevid-spikes-1";
+
+// HDF5 prints an error stack on every failed call; we report one line instead.
+struct QuietErrors {
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+  QuietErrors() {
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
+};
+
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+};
+
+void write_string_attr(hid_t obj, const char* name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id, std::max<std::size_t>(1, value.size()));
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const std::string padded = value.empty() ? std::string(1, '\0') : value;
+  H5Awrite(attr.id, type.id, padded.data());
+}
+
+std::string read_string_attr(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return {};
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.id), H5Tclose);
+  if (H5Tget_class(type.id) != H5T_STRING || H5Tis_variable_str(type.id) > 0) return {};
+  std::string value(H5Tget_size(type.id), '\0');
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.id, value.size());
+  if (H5Aread(attr.id, mem.id, value.data()) < 0) return {};
+  return value.substr(0, value.find('\0'));
+}
+
+template <class T>
+void write_scalar_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, T value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, file_type, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr.id, mem_type, &value);
+}
+
+template <class T>
+void write_column(hid_t file, const char* name, const std::vector<T>& v, hid_t file_type,
+                  hid_t mem_type) {
+  if (v.empty()) return;
+  const hsize_t n = v.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.id, 1);
+  Handle ds(H5Dcreate2(file, name, file_type, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose);
+  H5Dwrite(ds.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+}
+
+// An extendible dataset [0, dims...], one frame per chunk.
+hid_t create_stream(hid_t file, const char* name, hid_t type, std::vector<hsize_t> frame_dims) {
+  std::vector<hsize_t> dims{0}, max{H5S_UNLIMITED}, chunk{1};
+  for (auto d : frame_dims) dims.push_back(d), max.push_back(d), chunk.push_back(d);
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max.data()), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(dcpl.id, static_cast<int>(chunk.size()), chunk.data());
+  if (!frame_dims.empty()) H5Pset_deflate(dcpl.id, 4);
+  return H5Dcreate2(file, name, type, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT);
+}
+
+void append_frame(hid_t ds, hsize_t index, const void* data, hid_t mem_type,
+                  std::vector<hsize_t> frame_dims) {
+  std::vector<hsize_t> size{index + 1}, start{index}, count{1};
+  for (auto d : frame_dims) size.push_back(d), start.push_back(0), count.push_back(d);
+  H5Dset_extent(ds, size.data());
+  Handle file_space(H5Dget_space(ds), H5Sclose);
+  H5Sselect_hyperslab(file_space.id, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                   H5Sclose);
+  if (H5Dwrite(ds, mem_type, mem_space.id, file_space.id, H5P_DEFAULT, data) < 0)
+    throw std::runtime_error("write failed");
+}
+
+}  // namespace
+
+SpikeFileWriter::SpikeFileWriter(std::string path, const SpikeFileHeader& h, int flush_every)
+    : path_(std::move(path)),
+      flush_every_(std::max(1, flush_every)),
+      bins_(h.bins),
+      cells_(h.cells) {
+  QuietErrors quiet;
+  if (h.cells < 1 || h.bins < 1)
+    throw std::invalid_argument(path_ + ": a spike file needs cells and bins");
+  per_frame_ = static_cast<std::int64_t>(h.bins) * h.cells;
+  file_ = H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file_ < 0)
+    throw_file_error(path_, "cannot create the spike file (folder missing or not writable?)");
+  write_string_attr(file_, "format", kFormat);
+  write_scalar_attr(file_, "window_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h.window_s);
+  write_scalar_attr(file_, "bins", H5T_STD_I32LE, H5T_NATIVE_INT, h.bins);
+  write_string_attr(file_, "encoder_id", h.encoder_id);
+  write_string_attr(file_, "encoder", h.encoder_json);
+  write_string_attr(file_, "source", h.source);
+  write_column(file_, "cells/type", h.cell_type, H5T_STD_U8LE, H5T_NATIVE_UINT8);
+  write_column(file_, "cells/x", h.cell_x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  write_column(file_, "cells/y", h.cell_y, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  write_column(file_, "cells/center_sigma", h.center_sigma, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  write_column(file_, "cells/surround_sigma", h.surround_sigma, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  counts_ = create_stream(file_, "counts", H5T_IEEE_F32LE,
+                          {static_cast<hsize_t>(h.bins), static_cast<hsize_t>(h.cells)});
+  stamps_ = create_stream(file_, "timestamps_ns", H5T_STD_I64LE, {});
+  if (counts_ < 0 || stamps_ < 0) {
+    close();
+    throw_file_error(path_, "cannot create the spike datasets");
+  }
+  flush();  // an empty file that opens, from the start
+}
+
+SpikeFileWriter::~SpikeFileWriter() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void SpikeFileWriter::append(const float* counts, std::int64_t timestamp_ns) {
+  QuietErrors quiet;
+  if (file_ < 0) throw_file_error(path_, "append after close");
+  try {
+    const auto index = static_cast<hsize_t>(frames_);
+    append_frame(counts_, index, counts, H5T_NATIVE_FLOAT,
+                 {static_cast<hsize_t>(bins_), static_cast<hsize_t>(cells_)});
+    append_frame(stamps_, index, &timestamp_ns, H5T_NATIVE_INT64, {});
+  } catch (const std::runtime_error&) {
+    throw_file_error(path_, "cannot write frame " + std::to_string(frames_) + " (disk full?)");
+  }
+  ++frames_;
+  if (frames_ % flush_every_ == 0) flush();
+}
+
+void SpikeFileWriter::flush() {
+  if (file_ >= 0 && H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0)
+    throw_file_error(path_, "flush failed (disk full?)");
+}
+
+void SpikeFileWriter::close() {
+  QuietErrors quiet;
+  if (counts_ >= 0) H5Dclose(counts_);
+  if (stamps_ >= 0) H5Dclose(stamps_);
+  counts_ = stamps_ = -1;
+  if (file_ >= 0) {
+    const hid_t f = file_;
+    file_ = -1;
+    if (H5Fclose(f) < 0) throw_file_error(path_, "closing failed (disk full?)");
+  }
+}
+
+SpikeFile read_spike_file(const std::string& path) {
+  QuietErrors quiet;
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw_file_error(path, "not an HDF5 file (or it cannot be read)");
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (file.id < 0) throw_file_error(path, "cannot open the HDF5 file");
+  if (read_string_attr(file.id, "format") != kFormat)
+    throw_file_error(path, "not a spikevid spike file");
+  SpikeFile s;
+  auto& h = s.header;
+  h.encoder_id = read_string_attr(file.id, "encoder_id");
+  h.encoder_json = read_string_attr(file.id, "encoder");
+  h.source = read_string_attr(file.id, "source");
+  Handle wa(H5Aopen(file.id, "window_s", H5P_DEFAULT), H5Aclose);
+  if (wa.id < 0 || H5Aread(wa.id, H5T_NATIVE_DOUBLE, &h.window_s) < 0)
+    throw_file_error(path, "lacks window_s");
+  if (H5Lexists(file.id, "counts", H5P_DEFAULT) <= 0 ||
+      H5Lexists(file.id, "timestamps_ns", H5P_DEFAULT) <= 0)
+    throw_file_error(path, "lacks /counts or /timestamps_ns");
+  Handle counts(H5Dopen2(file.id, "counts", H5P_DEFAULT), H5Dclose);
+  Handle space(H5Dget_space(counts.id), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.id) != 3)
+    throw_file_error(path, "/counts must be [frames, bins, cells]");
+  hsize_t dims[3];
+  H5Sget_simple_extent_dims(space.id, dims, nullptr);
+  if (dims[1] < 1 || dims[2] < 1 || dims[1] > 4096 || dims[2] > (1u << 24) ||
+      dims[0] > (1ull << 40) / (dims[1] * dims[2]))
+    throw_file_error(path, "/counts has an implausible shape");
+  s.frames = static_cast<std::int64_t>(dims[0]);
+  h.bins = static_cast<int>(dims[1]);
+  h.cells = static_cast<int>(dims[2]);
+  s.counts.resize(dims[0] * dims[1] * dims[2]);
+  if (!s.counts.empty() &&
+      H5Dread(counts.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.counts.data()) < 0)
+    throw_file_error(path, "cannot read /counts (truncated or damaged file?)");
+  Handle stamps(H5Dopen2(file.id, "timestamps_ns", H5P_DEFAULT), H5Dclose);
+  Handle sspace(H5Dget_space(stamps.id), H5Sclose);
+  hsize_t n = 0;
+  if (H5Sget_simple_extent_ndims(sspace.id) != 1)
+    throw_file_error(path, "/timestamps_ns must be [frames]");
+  H5Sget_simple_extent_dims(sspace.id, &n, nullptr);
+  if (n != dims[0])
+    throw_file_error(path, "/timestamps_ns and /counts hold different numbers of frames");
+  s.timestamps_ns.resize(n);
+  if (n > 0 && H5Dread(stamps.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                       s.timestamps_ns.data()) < 0)
+    throw_file_error(path, "cannot read /timestamps_ns (truncated or damaged file?)");
+  auto column = [&](const char* name, auto& out, hid_t mem) {
+    if (H5Lexists(file.id, "cells", H5P_DEFAULT) <= 0 || H5Lexists(file.id, name, H5P_DEFAULT) <= 0)
+      return;
+    Handle ds(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
+    Handle sp(H5Dget_space(ds.id), H5Sclose);
+    hsize_t m = 0;
+    if (H5Sget_simple_extent_ndims(sp.id) != 1)
+      throw_file_error(path, std::string(name) + " must be 1-D");
+    H5Sget_simple_extent_dims(sp.id, &m, nullptr);
+    if (m != dims[2]) throw_file_error(path, std::string(name) + " must hold one entry per cell");
+    out.resize(m);
+    if (H5Dread(ds.id, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+      throw_file_error(path, std::string("cannot read ") + name);
+  };
+  column("cells/type", h.cell_type, H5T_NATIVE_UINT8);
+  column("cells/x", h.cell_x, H5T_NATIVE_FLOAT);
+  column("cells/y", h.cell_y, H5T_NATIVE_FLOAT);
+  column("cells/center_sigma", h.center_sigma, H5T_NATIVE_FLOAT);
+  column("cells/surround_sigma", h.surround_sigma, H5T_NATIVE_FLOAT);
+  return s;
+}
+
+}  // namespace spikevid

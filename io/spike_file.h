@@ -1,0 +1,60 @@
+#pragma once
+// The spike file: what an encoder emitted, frame by frame, in HDF5, readable
+// with h5py or MATLAB (README). Written as a stream and flushed every few
+// frames, so a file cut short by a crash or Ctrl-C still opens and holds every
+// frame flushed before it. Layout:
+//   /counts         float32 [T, bins, N], chunked by frame, gzip level 4
+//   /timestamps_ns  int64 [T]: each frame's capture time
+//   /cells/type     uint8 [N] (0 ON, 1 OFF); /cells/x, /cells/y,
+//   /cells/center_sigma, /cells/surround_sigma  float32 [N], pixels
+//   root attributes: format ("spikevid-spikes-1"), window_s, bins, encoder_id,
+//   encoder (JSON text), source (a description of the input)
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spikevid {
+
+struct SpikeFileHeader {
+  int cells = 0;
+  int bins = 1;
+  double window_s = 1.0 / 30;
+  std::string encoder_id, encoder_json, source;
+  std::vector<std::uint8_t> cell_type;  // empty, or one entry per cell
+  std::vector<float> cell_x, cell_y, center_sigma, surround_sigma;
+};
+
+// Thread-safe: no (one writer, one thread). Every method throws
+// std::runtime_error("PATH: problem") on an I/O error.
+class SpikeFileWriter {
+ public:
+  // Creates (truncates) path. flush_every: frames between flushes to disk.
+  SpikeFileWriter(std::string path, const SpikeFileHeader& header, int flush_every = 16);
+  ~SpikeFileWriter();  // closes; never throws
+  SpikeFileWriter(const SpikeFileWriter&) = delete;
+  SpikeFileWriter& operator=(const SpikeFileWriter&) = delete;
+
+  // counts: bins·cells values of one frame.
+  void append(const float* counts, std::int64_t timestamp_ns);
+  void flush();
+  void close();
+  std::int64_t frames() const { return frames_; }
+
+ private:
+  std::string path_;
+  std::int64_t frames_ = 0, per_frame_ = 0;
+  int flush_every_, bins_, cells_;
+  std::int64_t file_ = -1, counts_ = -1, stamps_ = -1;  // HDF5 handles
+};
+
+struct SpikeFile {
+  SpikeFileHeader header;
+  std::int64_t frames = 0;
+  std::vector<float> counts;                // frames·bins·cells
+  std::vector<std::int64_t> timestamps_ns;  // frames
+};
+
+// Throws std::runtime_error("PATH: problem") on a file that is not a spike file.
+SpikeFile read_spike_file(const std::string& path);
+
+}  // namespace spikevid
