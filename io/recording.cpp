@@ -7,33 +7,15 @@
 
 #include <hdf5.h>
 
+#include "io/hdf5_util.h"
+
 #include "io/file_util.h"
 
 namespace spikevid {
 namespace {
 
-// HDF5 handles closed on every exit path.
-struct Handle {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  ~Handle() {
-    if (id >= 0) close(id);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-};
-
-// HDF5 prints an error stack to stderr on every failed call; we report one line instead.
-struct QuietErrors {
-  H5E_auto2_t func = nullptr;
-  void* data = nullptr;
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
-};
+using hdf5::Handle;
+using hdf5::QuietErrors;
 
 constexpr hsize_t kMaxElements = hsize_t{1} << 31;  // 8 GiB of floats: more is corruption
 

@@ -5,34 +5,17 @@
 
 #include <hdf5.h>
 
+#include "io/hdf5_util.h"
+
 #include "io/file_util.h"
 
 namespace spikevid {
 namespace {
 
+using hdf5::Handle;
+using hdf5::QuietErrors;
+
 constexpr const char* kFormat = "spikevid-spikes-1";
-
-// HDF5 prints an error stack on every failed call; we report one line instead.
-struct QuietErrors {
-  H5E_auto2_t func = nullptr;
-  void* data = nullptr;
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
-};
-
-struct Handle {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  ~Handle() {
-    if (id >= 0) close(id);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-};
 
 void write_string_attr(hid_t obj, const char* name, const std::string& value) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
