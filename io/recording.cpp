@@ -7,9 +7,8 @@
 
 #include <hdf5.h>
 
-#include "io/hdf5_util.h"
-
 #include "io/file_util.h"
+#include "io/hdf5_util.h"
 
 namespace spikevid {
 namespace {
