@@ -1,8 +1,8 @@
 #pragma once
 // The spike file: what an encoder emitted, frame by frame, in HDF5, readable
 // with h5py or MATLAB (README). Written as a stream and flushed every few
-// frames, so a file cut short by a crash or Ctrl-C still opens and holds every
-// frame flushed before it. Layout:
+// frames, so a file whose writer dies without closing it still opens and holds
+// every frame flushed before (tested for a process that exits mid-stream). Layout:
 //   /counts         float32 [T, bins, N], chunked by frame, gzip level 4
 //   /timestamps_ns  int64 [T]: each frame's capture time
 //   /cells/type     uint8 [N] (0 ON, 1 OFF); /cells/x, /cells/y,

@@ -13,16 +13,20 @@
 namespace spikevid {
 namespace F = torch::nn::functional;
 
-torch::Tensor to_model_image(const std::uint8_t* pixels, int width, int height) {
-  auto t = torch::from_blob(const_cast<std::uint8_t*>(pixels), {1, 1, height, width}, torch::kUInt8)
-               .to(torch::kFloat32)
-               .div_(255.0);
-  if (width == kPatchSize && height == kPatchSize) return t;
-  return F::interpolate(t, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{kPatchSize, kPatchSize})
-                               .mode(torch::kBilinear)
-                               .align_corners(false))
+torch::Tensor resize_to_patch(const torch::Tensor& images) {
+  if (images.size(2) == kPatchSize && images.size(3) == kPatchSize) return images;
+  return F::interpolate(images, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{kPatchSize, kPatchSize})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false))
       .clamp(0, 1);
+}
+
+torch::Tensor to_model_image(const std::uint8_t* pixels, int width, int height) {
+  return resize_to_patch(
+      torch::from_blob(const_cast<std::uint8_t*>(pixels), {1, 1, height, width}, torch::kUInt8)
+          .to(torch::kFloat32)
+          .div_(255.0));
 }
 
 Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& options) {

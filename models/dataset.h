@@ -57,5 +57,7 @@ class Dataset {
 // A 64×64 gray image tensor [1,1,64,64] in [0,1] from 8-bit pixels, resized
 // with bilinear interpolation when it is not 64×64 (MNIST's 28×28).
 torch::Tensor to_model_image(const std::uint8_t* pixels, int width, int height);
+// Images [B,1,H,W] in [0,1] at 64×64, bilinear (returned as they are when already 64×64).
+torch::Tensor resize_to_patch(const torch::Tensor& images);
 
 }  // namespace spikevid

@@ -27,6 +27,12 @@ double poisson_ll(const torch::Tensor& counts, const torch::Tensor& mean) {
   return (counts * lam.log() - lam - torch::lgamma(counts + 1)).mean().item<double>();
 }
 
+// Pearson correlation of all entries of two tensors (float64 on the CPU).
+double pearson(const torch::Tensor& a, const torch::Tensor& b) {
+  auto ac = a - a.mean(), bc = b - b.mean();
+  return ((ac * bc).sum() / (ac.pow(2).sum().sqrt() * bc.pow(2).sum().sqrt())).item<double>();
+}
+
 struct FitScores {
   double rate_corr, ll_model, ll_truth, ll_null;
   nlohmann::json to_json() const {
@@ -51,10 +57,8 @@ FitScores score(CnnEncoderImpl& net, Encoder& truth, const torch::Tensor& images
   auto p = torch::cat(pred).to(torch::kCPU, torch::kFloat64);
   auto r = torch::cat(real).to(torch::kCPU, torch::kFloat64);
   auto counts = draw_spikes(r, window, 1).squeeze(1);
-  auto pc = p - p.mean(), rc = r - r.mean();
   FitScores s;
-  s.rate_corr =
-      ((pc * rc).sum() / (pc.pow(2).sum().sqrt() * rc.pow(2).sum().sqrt())).item<double>();
+  s.rate_corr = pearson(p, r);
   s.ll_model = poisson_ll(counts, p * window);
   s.ll_truth = poisson_ll(counts, r * window);
   s.ll_null =
@@ -114,9 +118,9 @@ nlohmann::json fit_loop(const FitSource& src, const FitEncoderConfig& c, torch::
     const int64_t batch = std::min<int64_t>(c.batch, images.size(0));
     for (int64_t i = 0; i + batch <= images.size(0); i += batch) {
       opt.zero_grad();
+      // Poisson negative log-likelihood of the counts, up to a constant.
       auto lam = net->forward(images.narrow(0, i, batch)) * src.window_s + 1e-8;
-      auto loss =
-          (lam - counts.narrow(0, i, batch) * lam.log()).mean();  // Poisson negative log-likelihood
+      auto loss = (lam - counts.narrow(0, i, batch) * lam.log()).mean();
       loss.backward();
       opt.step();
       bar.update(i + batch, "nll " + std::to_string(loss.item<double>()).substr(0, 7));
@@ -219,11 +223,8 @@ nlohmann::json fit_cnn_encoder_to_recording(const RecordedData& d, const FitEnco
     const auto& counts = test ? d.test_counts : d.val_counts;
     auto pred = (net.forward(images) * d.window_s).to(torch::kCPU, torch::kFloat64);
     auto obs = counts.to(torch::kCPU, torch::kFloat64);
-    auto pc = pred - pred.mean(), oc = obs - obs.mean();
-    const double corr =
-        ((pc * oc).sum() / (pc.pow(2).sum().sqrt() * oc.pow(2).sum().sqrt())).item<double>();
     return nlohmann::json{
-        {"rate_corr", corr},
+        {"rate_corr", pearson(pred, obs)},
         {"ll_model", poisson_ll(obs, pred)},
         {"ll_null", poisson_ll(obs, mean_count.to(torch::kCPU, torch::kFloat64).expand_as(obs))},
         {"ll_units", "nats per cell per window"},

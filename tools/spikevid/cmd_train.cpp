@@ -12,8 +12,6 @@
 #include "models/training.h"
 #include "tools/spikevid/cli_common.h"
 #ifdef SPIKEVID_HAVE_IO
-#include <torch/nn/functional.h>
-
 #include "io/recording.h"
 #endif
 
@@ -73,13 +71,7 @@ RecordedData load_recorded(const std::string& path, torch::Device device) {
   auto images = torch::from_blob(const_cast<float*>(r.stimulus.data()),
                                  {r.frames, 1, r.height, r.width}, torch::kFloat32)
                     .clone();
-  if (r.height != 64) {
-    namespace F = torch::nn::functional;
-    images = F::interpolate(images, F::InterpolateFuncOptions()
-                                        .size(std::vector<int64_t>{64, 64})
-                                        .mode(torch::kBilinear)
-                                        .align_corners(false));
-  }
+  images = resize_to_patch(images);
   auto counts =
       torch::from_blob(const_cast<float*>(r.counts.data()), {r.frames, r.cells}, torch::kFloat32)
           .clone();
@@ -102,11 +94,14 @@ RecordedData load_recorded(const std::string& path, torch::Device device) {
   pick(1, d.val_images, d.val_counts);
   pick(2, d.test_images, d.test_counts);
   d.window_s = r.window_s;
-  const double scale = 64.0 / r.width;
+  // A recording names no field sizes: each read-out mask starts as a bump of
+  // this sigma at its cell, and the fit shapes it.
+  constexpr float kStartSigma = 2.0f;
+  const double scale = static_cast<double>(kPatchSize) / r.width;
   for (std::size_t i = 0; i < r.cell_x.size(); ++i)
     d.cells.push_back({r.cell_type[i] == 1 ? CellType::off : CellType::on,
                        static_cast<float>(r.cell_x[i] * scale),
-                       static_cast<float>(r.cell_y[i] * scale), 2.0f, 0.0f});
+                       static_cast<float>(r.cell_y[i] * scale), kStartSigma, 0.0f});
   d.describe = {{"recording", path},
                 {"frames", r.frames},
                 {"cells", r.cells},
