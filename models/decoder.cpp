@@ -6,6 +6,7 @@
 #include "models/linear_decoder.h"
 #include "models/model_file.h"
 #include "models/sid.h"
+#include "models/sid_lite.h"
 #include "models/torchscript.h"
 
 namespace spikevid {
@@ -65,6 +66,10 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     Sid net(info.n_inputs);
     load_module_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<Sid>>(net, info);
+  } else if (info.architecture == "sid-lite") {
+    SidLite net(info.n_inputs);
+    load_module_state(*net, file, path);
+    decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);
   } else if (info.architecture == "linear") {
     LinearDecoder net(info.n_inputs, info.image_size);
     load_module_state(*net, file, path);

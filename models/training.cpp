@@ -1,5 +1,6 @@
 #include "models/training.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "models/model_file.h"
 #include "models/progress.h"
 #include "models/sid.h"
+#include "models/sid_lite.h"
 
 namespace spikevid {
 namespace fs = std::filesystem;
@@ -69,6 +71,7 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
            {{"seed", c.seed},
             {"batch", c.batch},
             {"lr", c.lr},
+            {"lr_schedule", c.lr_schedule},
             {"images_per_epoch", c.images_per_epoch},
             {"command", c.command}}}};
 }
@@ -78,7 +81,8 @@ struct RunState {
   int epoch = 0;  // epochs finished
   int64_t images_seen = 0;
   double best_val_ssim = -1;
-  double seconds = 0;  // training time so far, over all sessions
+  double seconds = 0;       // training time so far, over all sessions
+  int schedule_epochs = 0;  // the epochs a cosine schedule spans (0: not fixed yet)
   nlohmann::json history = nlohmann::json::array();
 };
 
@@ -87,6 +91,7 @@ void save_state(const fs::path& dir, const RunState& s) {
                             {"images_seen", s.images_seen},
                             {"best_val_ssim", s.best_val_ssim},
                             {"seconds", s.seconds},
+                            {"schedule_epochs", s.schedule_epochs},
                             {"history", s.history}};
   std::ofstream((dir / "state.json.tmp").string()) << j.dump(1);
   fs::rename(dir / "state.json.tmp", dir / "state.json");
@@ -100,18 +105,23 @@ RunState load_state(const fs::path& dir) {
   s.images_seen = j.at("images_seen");
   s.best_val_ssim = j.at("best_val_ssim");
   s.seconds = j.at("seconds");
+  s.schedule_epochs = j.value("schedule_epochs", 0);
   s.history = j.at("history");
   return s;
 }
 
-}  // namespace
+void set_lr(torch::optim::Adam& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
 
-nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c,
-                         const std::string& out_path, std::ostream& log) {
+// SID or SID-lite, trained by Adam on the MSE.
+template <class Net>
+nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainConfig& c,
+                             const std::string& out_path, std::ostream& log) {
   const auto device = data.val().device();
   const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
   torch::manual_seed(c.seed);
-  Sid net(n_inputs);
+  Net net(n_inputs);
   net->to(device);
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(c.lr));
   RunState st;
@@ -142,7 +152,7 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
   }
   if (!c.checkpoint_dir.empty()) fs::create_directories(ckpt);
 
-  auto meta = decoder_meta("sid", encoder, data, c);
+  auto meta = decoder_meta(c.architecture, encoder, data, c);
   if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
   const auto t_start = Clock::now();
   const double seconds_before = st.seconds;
@@ -175,6 +185,7 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
       st.best_val_ssim = s.ssim;
       auto m = meta;
       m["training"]["epochs"] = st.epoch;
+      if (c.lr_schedule == "cosine") m["training"]["schedule_epochs"] = st.schedule_epochs;
       m["training"]["images_seen"] = st.images_seen;
       m["training"]["seconds"] = seconds_before + elapsed();
       m["training"]["device"] = device.str();
@@ -187,7 +198,13 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
 
   net->train();
   bool stopped = false;
+  const bool cosine = c.lr_schedule == "cosine";
+  if (cosine && st.schedule_epochs == 0 && c.max_minutes <= 0) st.schedule_epochs = c.epochs;
+  const int first_epoch = st.epoch;
   for (int epoch = st.epoch; epoch < c.epochs && !stopped; ++epoch) {
+    const int span = st.schedule_epochs > 0 ? st.schedule_epochs : c.epochs;
+    if (epoch >= span) break;
+    if (cosine) set_lr(opt, cosine_lr(c.lr, c.lr * c.lr_min_fraction, epoch, span));
     // Each epoch its own seed: a resumed run draws what an unbroken one would.
     std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
     torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
@@ -203,7 +220,7 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
         counts = encoder.spikes(x).flatten(1);
       }
       opt.zero_grad();
-      auto loss = torch::mse_loss(net->forward(counts), x);
+      torch::Tensor loss = torch::mse_loss(net->forward(counts), x);
       loss.backward();
       opt.step();
       st.images_seen += c.batch;
@@ -221,12 +238,35 @@ nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfi
     bar.finish();
     if (!stopped) st.epoch = epoch + 1;
     validate_and_keep_best(!stopped);
+    // With --minutes, a cosine schedule spans the epochs that fit in the time,
+    // fixed from the first epoch's speed and recorded (--epochs E reproduces it).
+    if (cosine && st.schedule_epochs == 0 && !stopped && epoch == first_epoch) {
+      const double epoch_s = elapsed();
+      const int fit = st.epoch + static_cast<int>((c.max_minutes * 60 - epoch_s) / epoch_s);
+      st.schedule_epochs = std::clamp(fit, st.epoch, c.epochs);
+      log << "train: cosine schedule over " << st.schedule_epochs << " epochs\n";
+    }
     save_checkpoint();
   }
   log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen
       << " images in " << std::setprecision(1) << (seconds_before + elapsed()) / 60
       << " min; best validation SSIM " << std::setprecision(4) << st.best_val_ssim << "\n";
   return read_model_file(out_path).meta;
+}
+
+}  // namespace
+
+double cosine_lr(double lr, double lr_min, int epoch, int epochs) {
+  if (epochs <= 1) return lr;
+  const double t = std::min(1.0, static_cast<double>(epoch) / (epochs - 1));
+  return lr_min + (lr - lr_min) * 0.5 * (1 + std::cos(M_PI * t));
+}
+
+nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c,
+                         const std::string& out_path, std::ostream& log) {
+  if (c.architecture == "sid") return train_network<Sid>(encoder, data, c, out_path, log);
+  if (c.architecture == "sid-lite") return train_network<SidLite>(encoder, data, c, out_path, log);
+  throw std::runtime_error("train: unknown decoder architecture '" + c.architecture + "'");
 }
 
 nlohmann::json train_linear(Encoder& encoder, const Dataset& data, const TrainConfig& c,

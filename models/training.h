@@ -17,10 +17,14 @@ class Encoder;
 class Dataset;
 
 struct TrainConfig {
-  std::string architecture = "sid";
+  std::string architecture = "sid";  // "sid" or "sid-lite" (train_sid), "linear"
   int epochs = 100;
   int batch = 64;
-  double lr = 1e-3;                  // Adam, as the reference
+  double lr = 1e-3;  // Adam, as the reference
+  // "constant", or "cosine": from lr down to lr·lr_min_fraction over the
+  // epochs (with max_minutes: over the epochs that fit in the time).
+  std::string lr_schedule = "constant";
+  double lr_min_fraction = 0.01;
   int64_t images_per_epoch = 40000;  // photos: fresh patches each epoch
   double max_minutes = 0;            // 0: no time limit
   double checkpoint_minutes = 5;
@@ -42,8 +46,11 @@ struct Scores {
 Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
                 const torch::Tensor& images, std::uint64_t seed, int batch = 256);
 
-// Trains SID and writes the best model (by validation SSIM) to out_path.
-// Progress goes to `log`. Returns the model file's metadata.
+// The learning rate of a cosine schedule at `epoch` (0-based) of `epochs`.
+double cosine_lr(double lr, double lr_min, int epoch, int epochs);
+
+// Trains SID or SID-lite (config.architecture) and writes the best model (by validation SSIM) to
+// out_path. Progress goes to `log`. Returns the model file's metadata.
 nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& config,
                          const std::string& out_path, std::ostream& log);
 

@@ -4,10 +4,14 @@
 # then: the CNN encoder, SID on natural patches, SID on MNIST, test scores, and
 # (as time allows) SID at three cell counts. Everything lands in OUT_DIR.
 #
-#   tools/gpu-train.sh OUT_DIR [BUDGET_MINUTES] [full|finetune]
+#   tools/gpu-train.sh OUT_DIR [BUDGET_MINUTES] [full|finetune|improve]
 #
 # finetune: continues the shipped SIDs (models/weights) at a tenth of the
 # learning rate, for the minutes left; nothing else.
+# improve: three runs side by side on the one GPU, each with a cosine
+# learning-rate schedule over its minutes: the shipped natural SID continued,
+# SID-lite trained from scratch, the shipped MNIST SID continued; then their
+# validation and test scores. Logs and scores land in OUT_DIR/logs.tar.gz.
 #
 # Needs: data/packs/{natural,mnist}.pack (spikevid pack-data, made where OpenCV
 # is) and the header-only CLI11 and nlohmann in .carry/include, made here with
@@ -50,6 +54,31 @@ if [ "$plan" = finetune ]; then
     -o "$w/sid-natural.svm" --device "$dev" --epochs 1000 --minutes "$(mins 10 0.9)"
   run train --data data/packs/mnist.pack --encoder $enc --init models/weights/sid-mnist.svm --lr 1e-4 \
     -o "$w/sid-mnist.svm" --device "$dev" --epochs 1000 --images-per-epoch 8000 --minutes "$(mins 10 0.25)"
+  say "done"
+  exit 0
+fi
+
+if [ "$plan" = improve ]; then
+  enc=models/weights/encoder-cnn.svm
+  m=$(mins 20 1.0)
+  mkdir -p /tmp/logs
+  bg() { local name=$1; shift; say "start $name: $*"; "$sv" "$@" >"/tmp/logs/$name.log" 2>&1 & }
+  bg natural train --data data/packs/natural.pack --encoder $enc --init models/weights/sid-natural.svm \
+    --lr 1e-3 --lr-schedule cosine -o "$w/sid-natural.svm" --device "$dev" --epochs 1000 --minutes "$m"
+  bg lite train --decoder sid-lite --data data/packs/natural.pack --encoder $enc --lr 1e-3 \
+    --lr-schedule cosine -o "$w/sid-lite-natural.svm" --device "$dev" --epochs 1000 --minutes "$m"
+  bg mnist train --data data/packs/mnist.pack --encoder $enc --init models/weights/sid-mnist.svm \
+    --lr 3e-4 --lr-schedule cosine -o "$w/sid-mnist.svm" --device "$dev" --epochs 1000 \
+    --images-per-epoch 8000 --minutes "$(mins 4 1.0)"
+  wait
+  for f in natural lite mnist; do say "$f: $(grep -E 'validation|cosine|stopped|finished' /tmp/logs/$f.log | tail -3 | tr '\n' ' ')"; done
+  for d in sid-natural sid-lite-natural; do
+    [ -f "$w/$d.svm" ] && run eval --data data/packs/natural.pack --encoder $enc --sid "$w/$d.svm" --linear none \
+      --device "$dev" --json "/tmp/logs/$d-test.json"
+  done
+  [ -f "$w/sid-mnist.svm" ] && run eval --data data/packs/mnist.pack --encoder $enc --sid "$w/sid-mnist.svm" \
+    --linear none --device "$dev" --json /tmp/logs/sid-mnist-test.json
+  tar -C /tmp -czf "$out/logs.tar.gz" logs
   say "done"
   exit 0
 fi

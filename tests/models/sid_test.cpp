@@ -4,6 +4,7 @@
 #include "models/cnn_encoder.h"
 #include "models/retina.h"
 #include "models/sid.h"
+#include "models/sid_lite.h"
 
 using namespace spikevid;
 
@@ -28,6 +29,29 @@ TEST_CASE("sid: shapes, parameter count and FLOPs of the reference architecture"
   const int64_t bns = 2 * (64 + 128 + 256 + 256 + 256 + 128 + 64 + 1);
   CHECK(params == dense + convs + bns);
   CHECK(sid_flops_per_frame(2048) / 1e9 == Approx(0.85).epsilon(0.02));
+}
+
+TEST_CASE("sid-lite: shapes, residual on the dense image, and at least 10x fewer FLOPs", "[sid]") {
+  torch::manual_seed(1);
+  SidLite lite(2048);
+  lite->eval();
+  auto counts = torch::rand({3, 2048}) * 3;
+  auto y = lite->forward(counts);
+  CHECK(y.sizes() == torch::IntArrayRef({3, 1, 64, 64}));
+  // With the refinement's last conv zeroed, the output is the dense image.
+  {
+    torch::NoGradGuard no_grad;
+    lite->out->weight.zero_();
+    lite->out->bias.zero_();
+  }
+  CHECK(torch::allclose(lite->forward(counts), lite->dense_image(counts)));
+  int64_t params = 0;
+  for (const auto& p : lite->parameters()) params += p.numel();
+  const int64_t dense = 2048 * 512 + 512 + 2 * 512 + 512 * 4096 + 4096;
+  const int64_t convs = 9 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 + 9 * 32 * 32 +
+                        (64 * 32 + 32) + (9 * 32 * 4 + 4) + 2 * (32 + 32 + 64 + 64 + 32);
+  CHECK(params == dense + convs);
+  CHECK(sid_flops_per_frame(2048) / sid_lite_flops_per_frame(2048) > 10);
 }
 
 TEST_CASE("sid: input scaling is min-max per cell", "[sid]") {

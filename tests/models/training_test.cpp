@@ -95,3 +95,42 @@ TEST_CASE("train_sid: writes a decoder with its metadata, and resumes from a che
   auto dec = load_decoder(dir / "sid.svm", enc->info(), torch::kCPU);
   CHECK(dec->decode(enc->spikes(data.val())).sizes() == data.val().sizes());
 }
+
+TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[training]") {
+  TempDir dir("train-lite");
+  const auto pack = spikevid::testing::write_photo_pack(dir);
+  DatasetOptions o;
+  o.val_count = 8;
+  o.test_count = 8;
+  const auto data = Dataset::load(pack, o);
+  auto enc = load_encoder("retina:grid=4", torch::kCPU);
+  TrainConfig c;
+  c.architecture = "sid-lite";
+  c.epochs = 2;
+  c.batch = 8;
+  c.images_per_epoch = 16;
+  c.lr_schedule = "cosine";
+  std::ostringstream log;
+  auto meta = train_sid(*enc, data, c, dir / "lite.svm", log);
+  CHECK(meta["architecture"] == "sid-lite");
+  CHECK(meta["training"]["lr_schedule"] == "cosine");
+  auto dec = load_decoder(dir / "lite.svm", enc->info(), torch::kCPU);
+  CHECK(dec->info().architecture == "sid-lite");
+  auto y = dec->decode(enc->spikes(data.val()));
+  CHECK(y.sizes() == data.val().sizes());
+  CHECK(y.min().item<float>() >= 0);
+  CHECK(y.max().item<float>() <= 1);
+  c.architecture = "unet";
+  CHECK_THROWS_WITH(train_sid(*enc, data, c, dir / "x.svm", log),
+                    Catch::Contains("unknown decoder architecture 'unet'"));
+}
+
+TEST_CASE("cosine schedule: from lr down to lr_min over the epochs", "[training]") {
+  CHECK(cosine_lr(1e-3, 1e-5, 0, 11) == Approx(1e-3));
+  CHECK(cosine_lr(1e-3, 1e-5, 5, 11) == Approx(0.5 * (1e-3 + 1e-5)));
+  CHECK(cosine_lr(1e-3, 1e-5, 10, 11) == Approx(1e-5));
+  CHECK(cosine_lr(1e-3, 1e-5, 20, 11) == Approx(1e-5));  // past the end: stays at the floor
+  CHECK(cosine_lr(1e-3, 1e-5, 0, 1) == Approx(1e-3));
+  for (int e = 1; e < 11; ++e)
+    CHECK(cosine_lr(1e-3, 1e-5, e, 11) < cosine_lr(1e-3, 1e-5, e - 1, 11));
+}

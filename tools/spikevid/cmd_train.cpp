@@ -57,7 +57,7 @@ void run_train(TrainArgs& a) {
             << (data.kind() == "photos" ? " training photos" : " training images") << "), encoder "
             << encoder->info().id << " with " << encoder->info().n_cells << " cells, on " << device
             << " with " << torch::get_num_threads() << " threads\n";
-  if (a.decoder == "sid")
+  if (a.decoder != "linear")
     train_sid(*encoder, data, a.train, a.out, std::cerr);
   else
     train_linear(*encoder, data, a.train, a.out, std::cerr);
@@ -149,7 +149,7 @@ void run_fit(FitArgs& a) {
 void add_train_commands(CLI::App& app) {
   auto ta = std::make_shared<TrainArgs>();
   auto* t = app.add_subcommand(
-      "train", "Train a decoder (SID or linear) on image-spike pairs from an encoder");
+      "train", "Train a decoder (SID, SID-lite or linear) on image-spike pairs from an encoder");
   t->option_defaults()->always_capture_default();
   t->footer(
       "Examples:\n"
@@ -163,12 +163,18 @@ void add_train_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   t->add_option("--encoder", ta->encoder, "encoder: model file, TorchScript .pt, or 'retina'");
   t->add_option("-o,--out", ta->out, "decoder model file to write")->required();
-  t->add_option("--decoder", ta->decoder, "sid or linear")->check(CLI::IsMember({"sid", "linear"}));
+  t->add_option("--decoder", ta->decoder,
+                "sid (the paper's), sid-lite (about 11x fewer FLOPs) or linear")
+      ->check(CLI::IsMember({"sid", "sid-lite", "linear"}));
   t->add_option("--epochs", ta->epochs,
                 "epochs; linear: passes over fresh spikes (default: sid 100, linear 3)")
       ->check(CLI::Range(1, 100000));
   t->add_option("--batch", ta->train.batch, "batch size")->check(CLI::Range(2, 65536));
   t->add_option("--lr", ta->train.lr, "Adam learning rate")->check(CLI::Range(1e-7, 1.0));
+  t->add_option("--lr-schedule", ta->train.lr_schedule,
+                "constant, or cosine (down to a hundredth of --lr over the epochs, or over the "
+                "epochs that fit in --minutes)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
   t->add_option("--images-per-epoch", ta->train.images_per_epoch, "training images per epoch")
       ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
   t->add_option("--minutes", ta->train.max_minutes, "stop after this many minutes (0: no limit)")

@@ -1,0 +1,72 @@
+// Decoder speed on this machine, side by side in one run: the reference SID,
+// SID-lite and the linear decoder, forward only (eval mode, no grad), at
+// batch 1 and 8, with `--threads` torch threads. Untrained weights: speed
+// does not depend on their values.
+//
+//   build/bench/decoder_bench [--threads 2] [--seconds 3]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "models/linear_decoder.h"
+#include "models/sid.h"
+#include "models/sid_lite.h"
+
+namespace {
+
+template <class Net>
+double ms_per_frame(Net& net, int batch, double seconds) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  auto x = torch::poisson(torch::full({batch, 2048}, 0.7));
+  for (int i = 0; i < 5; ++i) net->forward(x);  // warm-up
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t frames = 0;
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    net->forward(x);
+    frames += batch;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return 1e3 * elapsed / static_cast<double>(frames);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  double seconds = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds"))
+      seconds = std::atof(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "decoder_bench: unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+  torch::set_num_threads(threads);
+  torch::manual_seed(1);
+  spikevid::Sid sid(2048);
+  spikevid::SidLite lite(2048);
+  spikevid::LinearDecoder linear(2048, 64);
+  std::printf("decoder forward, 2048 cells -> 64x64, %d torch threads, %.0f s per cell\n", threads,
+              seconds);
+  std::printf(
+      "| decoder | MFLOP/frame | batch 1 ms/frame | batch 8 ms/frame | batch 8 frames/s |\n");
+  std::printf("| --- | --- | --- | --- | --- |\n");
+  auto row = [&](const char* name, double mflop, auto& net) {
+    const double b1 = ms_per_frame(net, 1, seconds), b8 = ms_per_frame(net, 8, seconds);
+    std::printf("| %s | %.0f | %.2f | %.2f | %.0f |\n", name, mflop, b1, b8, 1e3 / b8);
+    std::fflush(stdout);
+  };
+  row("sid", spikevid::sid_flops_per_frame(2048) / 1e6, sid);
+  row("sid-lite", spikevid::sid_lite_flops_per_frame(2048) / 1e6, lite);
+  row("linear", 2.0 * 2048 * 4096 / 1e6, linear);
+  return 0;
+}

@@ -1,0 +1,69 @@
+#include "models/sid_lite.h"
+
+#include <torch/torch.h>
+
+#include "models/sid.h"
+
+namespace spikevid {
+namespace nn = torch::nn;
+
+namespace {
+
+void add_cbr(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
+  seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+  seq->push_back(nn::BatchNorm2d(out));
+  seq->push_back(nn::ReLU());
+}
+
+}  // namespace
+
+SidLiteImpl::SidLiteImpl(int64_t n) : n_inputs(n) {
+  TORCH_CHECK(n > 0, "sid-lite: the number of inputs must be positive");
+  dense = register_module("dense",
+                          nn::Sequential(nn::Linear(n, 512), nn::BatchNorm1d(512), nn::ReLU(),
+                                         nn::Dropout(0.2), nn::Linear(512, 4096), nn::Sigmoid()));
+  nn::Sequential d1, d2, m;
+  add_cbr(d1, 1, 32, 2);
+  add_cbr(d1, 32, 32, 1);
+  add_cbr(d2, 32, 64, 2);
+  add_cbr(d2, 64, 64, 1);
+  add_cbr(m, 32, 32, 1);
+  down1 = register_module("down1", d1);
+  down2 = register_module("down2", d2);
+  merge = register_module("merge", m);
+  lateral = register_module("lateral", nn::Conv2d(nn::Conv2dOptions(64, 32, 1)));
+  out = register_module("out", nn::Conv2d(nn::Conv2dOptions(32, 4, 3).padding(1)));
+  input_min = register_buffer("input_min", torch::zeros({n}));
+  input_range = register_buffer("input_range", torch::ones({n}));
+}
+
+void SidLiteImpl::fit_input_scaling(const torch::Tensor& counts) {
+  torch::NoGradGuard no_grad;
+  input_min.copy_(std::get<0>(counts.min(0)));
+  input_range.copy_((std::get<0>(counts.max(0)) - input_min).clamp_min(1.0));
+}
+
+torch::Tensor SidLiteImpl::dense_image(const torch::Tensor& counts) {
+  TORCH_CHECK(counts.dim() == 2 && counts.size(1) == n_inputs, "sid-lite: expected counts [B,",
+              n_inputs, "], got ", counts.sizes());
+  return dense->forward((counts - input_min) / input_range)
+      .view({-1, 1, kSidImageSize, kSidImageSize});
+}
+
+torch::Tensor SidLiteImpl::forward(const torch::Tensor& counts) {
+  auto d = dense_image(counts);
+  auto e = down1->forward(d);
+  auto f = down2->forward(e);
+  auto up = torch::upsample_nearest2d(lateral->forward(f), {e.size(2), e.size(3)});
+  auto g = merge->forward(e + up);
+  return d + torch::pixel_shuffle(out->forward(g), 2);
+}
+
+double sid_lite_flops_per_frame(int64_t n) {
+  const double dense = static_cast<double>(n) * 512 + 512.0 * 4096;
+  const double convs = 32.0 * 32 * 9 * (1 * 32 + 32 * 32) + 16.0 * 16 * 9 * (32 * 64 + 64 * 64) +
+                       16.0 * 16 * 64 * 32 + 32.0 * 32 * 9 * (32 * 32 + 32 * 4);
+  return 2 * (dense + convs);
+}
+
+}  // namespace spikevid
