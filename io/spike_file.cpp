@@ -1,6 +1,7 @@
 #include "io/spike_file.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include <hdf5.h>
@@ -101,6 +102,9 @@ SpikeFileWriter::SpikeFileWriter(std::string path, const SpikeFileHeader& h, int
   write_string_attr(file_, "encoder_id", h.encoder_id);
   write_string_attr(file_, "encoder", h.encoder_json);
   write_string_attr(file_, "source", h.source);
+  write_string_attr(file_, "tiles",
+                    std::to_string(h.tile_rows) + "x" + std::to_string(h.tile_cols));
+  write_scalar_attr(file_, "tile_overlap", H5T_STD_I32LE, H5T_NATIVE_INT, h.tile_overlap);
   write_column(file_, "cells/type", h.cell_type, H5T_STD_U8LE, H5T_NATIVE_UINT8);
   write_column(file_, "cells/x", h.cell_x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
   write_column(file_, "cells/y", h.cell_y, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
@@ -168,6 +172,16 @@ SpikeFile read_spike_file(const std::string& path) {
   h.encoder_id = read_string_attr(file.id, "encoder_id");
   h.encoder_json = read_string_attr(file.id, "encoder");
   h.source = read_string_attr(file.id, "source");
+  const auto tiles = read_string_attr(file.id, "tiles");  // absent: one tile
+  if (!tiles.empty() && std::sscanf(tiles.c_str(), "%dx%d", &h.tile_rows, &h.tile_cols) != 2)
+    throw_file_error(path, "has a malformed tiles attribute '" + tiles + "'");
+  if (H5Aexists(file.id, "tile_overlap") > 0) {
+    Handle ta(H5Aopen(file.id, "tile_overlap", H5P_DEFAULT), H5Aclose);
+    if (H5Aread(ta.id, H5T_NATIVE_INT, &h.tile_overlap) < 0)
+      throw_file_error(path, "bad tile_overlap");
+  }
+  if (h.tile_rows < 1 || h.tile_cols < 1 || h.tile_rows > 32 || h.tile_cols > 32)
+    throw_file_error(path, "has an implausible tile grid");
   Handle wa(H5Aopen(file.id, "window_s", H5P_DEFAULT), H5Aclose);
   if (wa.id < 0 || H5Aread(wa.id, H5T_NATIVE_DOUBLE, &h.window_s) < 0)
     throw_file_error(path, "lacks window_s");

@@ -8,7 +8,9 @@
 //   /cells/type     uint8 [N] (0 ON, 1 OFF); /cells/x, /cells/y,
 //   /cells/center_sigma, /cells/surround_sigma  float32 [N], pixels
 //   root attributes: format ("spikevid-spikes-1"), window_s, bins, encoder_id,
-//   encoder (JSON text), source (a description of the input)
+//   encoder (JSON text), source (a description of the input), tiles ("RxC":
+//   with tiles, N = R·C·n, tile t's cells are columns t·n … t·n+n−1, row-major,
+//   and the cell table gives positions in the whole frame), tile_overlap (pixels)
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ struct SpikeFileHeader {
   int bins = 1;
   double window_s = 1.0 / 30;
   std::string encoder_id, encoder_json, source;
+  int tile_rows = 1, tile_cols = 1, tile_overlap = 16;
   std::vector<std::uint8_t> cell_type;  // empty, or one entry per cell
   std::vector<float> cell_x, cell_y, center_sigma, surround_sigma;
 };

@@ -4,6 +4,7 @@
 
 #include "models/decoder.h"
 #include "models/encoder.h"
+#include "stages/tiles.h"
 
 namespace spikevid {
 
@@ -26,10 +27,18 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   auto images = decoder_->decode(torch::cat(counts));
   std::vector<ReconstructionPtr> out;
   out.reserve(spikes.size());
-  for (std::size_t i = 0; i < spikes.size(); ++i)
+  int64_t at = 0;
+  for (std::size_t i = 0; i < spikes.size(); ++i) {
+    const int64_t n = counts[i].size(0);
+    if (n != config_.tiles.rows * config_.tiles.cols)
+      throw std::runtime_error("decode: a frame of " + std::to_string(n) + " tiles, expected " +
+                               std::to_string(config_.tiles.rows * config_.tiles.cols));
+    auto tiles = images.narrow(0, at, n);
+    at += n;
     out.push_back(std::make_unique<Reconstruction>(
         Reconstruction{spikes[i]->meta, spikes[i]->image, spikes[i]->counts,
-                       images.narrow(0, static_cast<int64_t>(i), 1)}));
+                       n == 1 ? tiles : blend_tiles(tiles, config_.tiles), spikes[i]->pts_ns}));
+  }
   return out;
 }
 

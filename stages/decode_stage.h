@@ -1,5 +1,5 @@
 #pragma once
-// Inputs: SpikesPtr. Outputs: ReconstructionPtr.
+// Inputs: SpikesPtr (counts [T,bins,N]). Outputs: ReconstructionPtr (tiles blended).
 // Threading: process() runs on one thread at a time, not always the same one;
 // no thread_local. Blocking: never, except on the device it computes on.
 // The decoder must have been trained with the encoder whose info it is given.
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stages/items.h"
+#include "stages/tiles.h"
 
 namespace spikevid {
 
@@ -17,6 +18,7 @@ struct EncoderInfo;
 struct DecodeConfig {
   std::string decoder = "models/weights/sid-natural.svm";
   std::string device = "cpu";
+  TileGrid tiles;  // the frame's tiles, blended back (1×1: none)
 };
 
 class DecodeStage {

@@ -1,8 +1,10 @@
 #pragma once
-// Inputs: FramePtr (gray, model size). Outputs: SpikesPtr.
+// Inputs: FramePtr (tiles [T,1,S,S], gray). Outputs: SpikesPtr (counts [T,bins,N]).
 // Threading: process() runs on one thread at a time, not always the same one;
 // no thread_local. Blocking: never, except on the device it computes on.
-// A batch is encoded as one tensor: same results as one by one, faster.
+// A batch is encoded as one tensor, faster than one by one. The Poisson draws
+// come from torch's global generator, seeded with config.seed at the first
+// frame: in a pipeline, the encode stage is the only stage that draws.
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ class EncodeStage {
  private:
   EncodeConfig config_;
   std::unique_ptr<Encoder> encoder_;
+  bool seeded_ = false;
 };
 
 }  // namespace spikevid

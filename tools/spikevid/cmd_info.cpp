@@ -1,9 +1,14 @@
-// spikevid info: what a model or pack file holds.
+// spikevid info: what a model, pack, spike or video file holds.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 
 #include "io/pack_file.h"
+#ifdef SPIKEVID_HAVE_IO
+#include "io/spike_file.h"
+#include "io/video_source.h"
+#endif
 #include "models/model_file.h"
 #include "tools/spikevid/cli_common.h"
 
@@ -43,17 +48,60 @@ void info_pack(const std::string& path) {
             << " val, " << counts["test"] << " test; made by: " << p.created_by << "\n";
 }
 
+#ifdef SPIKEVID_HAVE_IO
+void info_spikes(const std::string& path) {
+  const auto s = read_spike_file(path);
+  const auto& h = s.header;
+  double total = 0;
+  for (float c : s.counts) total += c;
+  const double seconds = static_cast<double>(s.frames) * h.window_s;
+  std::cout << path << ": spikevid spike file, " << s.frames << " frames of " << h.cells
+            << " cells (" << h.tile_rows << "x" << h.tile_cols << " tiles of "
+            << h.cells / (h.tile_rows * h.tile_cols) << "), " << h.bins << " bins per "
+            << h.window_s * 1e3 << " ms window\n"
+            << "  encoder " << h.encoder_id << "; source: " << h.source << "\n"
+            << "  " << static_cast<long long>(total) << " spikes, mean rate "
+            << (seconds > 0 ? total / seconds / h.cells : 0) << " Hz per cell\n";
+}
+
+// Reads every frame: the exact count, and proof that the file decodes to its end.
+void info_video(const std::string& path) {
+  SourceOptions o;
+  auto src = open_video_source(path, o);
+  std::int64_t frames = 0;
+  while (src->next()) ++frames;
+  const auto& i = src->info();
+  std::cout << path << ": video, " << i.width << "x" << i.height << ", " << i.fps << " fps, "
+            << frames << " frames\n";
+}
+#endif
+
 }  // namespace
 
 void add_info_command(CLI::App& app) {
   auto file = std::make_shared<std::string>();
-  auto* c = app.add_subcommand("info", "Say what a model or data pack file holds");
-  c->footer("Example:\n  spikevid info models/weights/sid-natural.svm");
+  auto* c = app.add_subcommand("info", "Say what a model, data pack, spike or video file holds");
+  c->footer(
+      "Examples:\n  spikevid info models/weights/sid-natural.svm\n  spikevid info out/street.h5\n"
+      "  spikevid info data/video/vtest.avi   (decodes every frame to count them)");
   c->add_option("file", *file, "the file")->required()->check(CLI::ExistingFile);
   c->callback([file] {
     const auto m = magic_of(*file);
     if (m == "SPKVMODL") return info_model(*file);
     if (m == "SPKVPACK") return info_pack(*file);
+#ifdef SPIKEVID_HAVE_IO
+    if (m == "\x89HDF\r\n\x1a\n") return info_spikes(*file);
+    try {
+      return info_video(*file);
+    } catch (const std::runtime_error&) {
+      const auto ext = std::filesystem::path(*file).extension().string();
+      for (const char* v : {".mp4", ".mkv", ".avi", ".webm", ".mov"})
+        if (ext == v) throw;  // a video that does not decode: GStreamer's reason
+      throw std::runtime_error(*file +
+                               ": not a file spikevid knows (model, data pack, spike file "
+                               "or video)");
+    }
+#endif
     throw std::runtime_error(*file + ": not a file spikevid knows (model or data pack)");
   });
 }

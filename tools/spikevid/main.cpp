@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   add_info_command(app);
   add_pack_command(app);
   add_synthetic_command(app);
+  add_video_commands(app);
   install_signal_handlers();
   try {
     app.parse(argc, argv);

@@ -1,0 +1,40 @@
+#include "io/gst_util.h"
+
+#include <mutex>
+#include <stdexcept>
+
+#include <gst/gst.h>
+
+namespace spikevid {
+
+void gst_init_once() {
+  static std::once_flag once;
+  static std::string failure;
+  std::call_once(once, [] {
+    GError* err = nullptr;
+    if (!gst_init_check(nullptr, nullptr, &err)) {
+      failure = err ? err->message : "gst_init failed";
+      if (err) g_error_free(err);
+    }
+  });
+  if (!failure.empty()) throw std::runtime_error("GStreamer: " + failure);
+}
+
+std::string bus_error(GstElement* pipeline) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  if (!bus) return {};
+  std::string why;
+  if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    why = err ? err->message : "stream error";
+    if (err) g_error_free(err);
+    g_free(debug);
+    gst_message_unref(msg);
+  }
+  gst_object_unref(bus);
+  return why;
+}
+
+}  // namespace spikevid

@@ -1,0 +1,32 @@
+#pragma once
+// Inputs: CapturedPtr (8-bit gray, any size; the size may change midway).
+// Outputs: FramePtr: the largest centred crop with the model's aspect, resized
+// (area interpolation) to 64×64, or to the tile grid's size and cut into its
+// overlapping tiles.
+// Threading: process() runs on one thread at a time. Blocking: never.
+#include <string>
+
+#include "stages/items.h"
+#include "stages/tiles.h"
+
+namespace spikevid {
+
+struct PreprocessConfig {
+  TileGrid tiles;  // 1×1: one 64×64 input per frame
+  std::string device = "cpu";
+};
+
+class PreprocessStage {
+ public:
+  explicit PreprocessStage(PreprocessConfig config);  // throws std::invalid_argument on a bad grid
+  FramePtr process(CapturedPtr captured);
+  const TileGrid& grid() const { return config_.tiles; }
+
+ private:
+  PreprocessConfig config_;
+};
+
+// Parses "RxC" (rows × columns, e.g. "3x4"); throws std::invalid_argument.
+TileGrid parse_tile_grid(const std::string& text);
+
+}  // namespace spikevid

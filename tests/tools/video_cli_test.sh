@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The video commands end to end, as a user runs them: transcode, encode then
+# decode (the same frames), Ctrl-C (outputs finalized, exit 130), live on the
+# test pattern, and bad input (one line, the documented exit code).
+#   video_cli_test.sh SPIKEVID
+set -u
+sv=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect CODE CMD...: exit code CODE; a failure leaves exactly one line on stderr.
+expect() {
+  local want=$1; shift
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  [ "$got" = "$want" ] || { cat "$tmp/err" >&2; fail "exit $got, expected $want: $*"; }
+  if [ "$want" != 0 ] && [ "$(grep -c . "$tmp/err")" != 1 ]; then
+    cat "$tmp/err" >&2; fail "expected one line on stderr: $*"
+  fi
+}
+# Gray frames of a video, raw, for exact comparison.
+raw() { gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location="$2"; }
+frames_of() { "$sv" info "$1" | sed -n 's/.* \([0-9]*\) frames$/\1/p'; }
+
+gst-launch-1.0 -q videotestsrc num-buffers=24 pattern=ball ! video/x-raw,width=160,height=120,framerate=24/1 \
+  ! videoconvert ! x264enc ! mp4mux ! filesink location="$tmp/in.mp4" || fail "cannot make the input video"
+
+# transcode, lossless: every frame out, spikes kept.
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/t.mp4" --view reconstruction --spikes "$tmp/t.h5" --seed 7
+[ "$(frames_of "$tmp/t.mp4")" = 24 ] || fail "transcode wrote $(frames_of "$tmp/t.mp4") frames, not 24"
+"$sv" info "$tmp/t.h5" | grep -q "24 frames of 2048 cells" || fail "spike file of transcode"
+grep -q "end to end" "$tmp/out" || fail "no latency table"
+
+# encode then decode: the frames transcode gave.
+expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/e.h5" --seed 7
+expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/d.mp4"
+raw "$tmp/t.mp4" "$tmp/t.raw" && raw "$tmp/d.mp4" "$tmp/d.raw" || fail "cannot decode the outputs"
+cmp -s "$tmp/t.raw" "$tmp/d.raw" || fail "encode+decode frames differ from transcode's"
+
+# Tiles and the side-by-side view, in mkv.
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tiles.mkv" --tiles 2x3 --frames 6
+[ "$(frames_of "$tmp/tiles.mkv")" = 6 ] || fail "tiled transcode"
+
+# Ctrl-C: exit 130, the mp4 plays, the spike file holds what was written.
+gst-launch-1.0 -q videotestsrc num-buffers=900 ! video/x-raw,width=160,height=120,framerate=30/1 \
+  ! videoconvert ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$tmp/long.mp4"
+"$sv" transcode "$tmp/long.mp4" -o "$tmp/cut.mp4" --spikes "$tmp/cut.h5" >"$tmp/out" 2>&1 &
+pid=$!
+sleep 4
+kill -INT $pid
+wait $pid
+code=$?
+[ "$code" = 130 ] || fail "Ctrl-C: exit $code, expected 130"
+grep -q "end to end" "$tmp/out" || fail "Ctrl-C: no latency table"
+n=$(frames_of "$tmp/cut.mp4")
+[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 900 ] || fail "Ctrl-C: the mp4 has '$n' frames"
+"$sv" info "$tmp/cut.h5" | grep -q "frames of 2048 cells" || fail "Ctrl-C: spike file unreadable"
+
+# live on the test pattern, to a file, no window.
+expect 0 "$sv" live test -o "$tmp/live.mp4" --no-window --frames 20
+[ "$(frames_of "$tmp/live.mp4")" -ge 1 ] || fail "live wrote no frames"
+DISPLAY= WAYLAND_DISPLAY= expect 1 "$sv" live test
+
+# Bad input: one line, exit 1 (runtime) or 2 (usage).
+expect 1 "$sv" transcode "$tmp/missing.mp4" -o "$tmp/x.mp4"
+expect 1 "$sv" transcode "$tmp" -o "$tmp/x.mp4"
+head -c 20000 /dev/urandom >"$tmp/junk.mp4"
+expect 1 "$sv" transcode "$tmp/junk.mp4" -o "$tmp/x.mp4"
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/no/such/dir/x.mp4"
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.avi"
+expect 2 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --tiles 3by4
+expect 2 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --batch 0
+expect 1 "$sv" live /dev/video97
+expect 1 "$sv" decode "$tmp/in.mp4" -o "$tmp/x.mp4"
+expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/retina.h5" --encoder retina --frames 2
+expect 1 "$sv" decode "$tmp/retina.h5" -o "$tmp/x.mp4"
+head -c 3000 "$tmp/t.h5" >"$tmp/cut-short.h5"
+expect 1 "$sv" decode "$tmp/cut-short.h5" -o "$tmp/x.mp4"
+echo "video CLI: all passed"
