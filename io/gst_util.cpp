@@ -1,5 +1,6 @@
 #include "io/gst_util.h"
 
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -29,6 +30,12 @@ std::string bus_error(GstElement* pipeline) {
     gchar* debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
     why = err ? err->message : "stream error";
+    // GStreamer says "Internal data stream error." and hides the reason in
+    // the debug text; the common one deserves words.
+    if (debug && std::strstr(debug, "not-negotiated"))
+      why +=
+          " (not-negotiated: the stream's format cannot be converted to gray; an unsupported "
+          "pixel format?)";
     if (err) g_error_free(err);
     g_free(debug);
     gst_message_unref(msg);

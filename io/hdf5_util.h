@@ -16,10 +16,21 @@ struct Handle {
   Handle& operator=(const Handle&) = delete;
 };
 
+// No cleanup at exit: after a damaged file, libhdf5's atexit handler can fail
+// to close what the failed open left and prints "HDF5: infinite loop closing
+// library" (found by fuzzing), which would break the one-line error. The
+// process is ending anyway; the OS reclaims everything. Must precede every
+// other HDF5 call, so every entry point's QuietErrors does it first.
+inline void no_cleanup_at_exit() {
+  static const bool once = [] { return H5dont_atexit() >= 0; }();
+  (void)once;
+}
+
 struct QuietErrors {
   H5E_auto2_t func = nullptr;
   void* data = nullptr;
   QuietErrors() {
+    no_cleanup_at_exit();
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }

@@ -164,7 +164,7 @@ SpikeFile read_spike_file(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw_file_error(path, "not an HDF5 file (or it cannot be read)");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (file.id < 0) throw_file_error(path, "cannot open the HDF5 file");
+  if (file.id < 0) throw_file_error(path, "cannot open the HDF5 file (truncated or damaged?)");
   if (read_string_attr(file.id, "format") != kFormat)
     throw_file_error(path, "not a spikevid spike file");
   SpikeFile s;

@@ -164,7 +164,12 @@ class GstSource final : public VideoSource {
       if (!why.empty()) throw std::runtime_error(name_ + ": " + why);
       GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink_), 100 * GST_MSECOND);
       if (sample) return to_frame(sample);
-      if (gst_app_sink_is_eos(GST_APP_SINK(sink_))) return std::nullopt;
+      if (gst_app_sink_is_eos(GST_APP_SINK(sink_))) {
+        // An error can end the stream too (a format that cannot be converted).
+        const auto late = bus_error(pipeline_);
+        if (!late.empty()) throw std::runtime_error(name_ + ": " + late);
+        return std::nullopt;
+      }
       const double waited =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (stall_timeout_s_ > 0 && waited > stall_timeout_s_)

@@ -42,8 +42,9 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     const auto kind = file.meta.value("kind", std::string());
     info.architecture = file.meta.value("architecture", std::string());
     if (kind != "decoder")
-      throw std::runtime_error(path + ": is a " + (kind.empty() ? "model" : kind) + " file (" +
-                               info.architecture + "), not a decoder");
+      throw std::runtime_error(path + ": is " + (kind == "encoder" ? "an " : "a ") +
+                               (kind.empty() ? "model" : kind) + " file (" + info.architecture +
+                               "), not a decoder");
     info.path = path;
     info.encoder_id = file.meta.at("encoder").at("id").get<std::string>();
     info.n_inputs = file.meta.at("n_inputs").get<int>();

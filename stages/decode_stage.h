@@ -27,6 +27,7 @@ class DecodeStage {
   ~DecodeStage();
   ReconstructionPtr process(SpikesPtr spikes);
   std::vector<ReconstructionPtr> process_batch(std::vector<SpikesPtr> spikes);
+  const Decoder& decoder() const { return *decoder_; }
 
  private:
   DecodeConfig config_;

@@ -6,7 +6,7 @@
 set -u
 sv=$1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect CODE CMD...: exit code CODE; a failure leaves exactly one line on stderr.
 expect() {
@@ -46,7 +46,11 @@ gst-launch-1.0 -q videotestsrc num-buffers=900 ! video/x-raw,width=160,height=12
   ! videoconvert ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$tmp/long.mp4"
 "$sv" transcode "$tmp/long.mp4" -o "$tmp/cut.mp4" --spikes "$tmp/cut.h5" >"$tmp/out" 2>&1 &
 pid=$!
-sleep 4
+# Ctrl-C once frames are being written (the mp4 grows), however loaded the machine.
+for _ in $(seq 120); do
+  [ "$(stat -c %s "$tmp/cut.mp4" 2>/dev/null || echo 0)" -gt 20000 ] && break
+  sleep 0.5
+done
 kill -INT $pid
 wait $pid
 code=$?
@@ -55,6 +59,32 @@ grep -q "end to end" "$tmp/out" || fail "Ctrl-C: no latency table"
 n=$(frames_of "$tmp/cut.mp4")
 [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 900 ] || fail "Ctrl-C: the mp4 has '$n' frames"
 "$sv" info "$tmp/cut.h5" | grep -q "frames of 2048 cells" || fail "Ctrl-C: spike file unreadable"
+
+# SIGTERM during encode and decode: exit 143, the outputs whole.
+wait_for_growth() {  # FILE: until it passes 20 kB (frames are being written)
+  for _ in $(seq 120); do
+    [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt 20000 ] && return 0
+    sleep 0.5
+  done
+}
+"$sv" encode "$tmp/long.mp4" -o "$tmp/term.h5" >/dev/null 2>&1 &
+pid=$!
+wait_for_growth "$tmp/term.h5"
+kill -TERM $pid; wait $pid; code=$?
+[ "$code" = 143 ] || fail "SIGTERM encode: exit $code, expected 143"
+"$sv" info "$tmp/term.h5" | grep -q "frames of 2048 cells" || fail "SIGTERM: spike file unreadable"
+"$sv" decode "$tmp/cut.h5" -o "$tmp/term.mp4" >/dev/null 2>&1 &
+pid=$!
+wait_for_growth "$tmp/term.mp4"
+kill -TERM $pid; wait $pid; code=$?
+[ "$code" = 143 ] || [ "$code" = 0 ] || fail "SIGTERM decode: exit $code"
+[ "$(frames_of "$tmp/term.mp4")" -gt 0 ] || fail "SIGTERM decode: the mp4 does not play"
+# A second Ctrl-C exits at once (the default action: killed by SIGINT).
+"$sv" transcode "$tmp/long.mp4" -o "$tmp/twice.mp4" >/dev/null 2>&1 &
+pid=$!
+wait_for_growth "$tmp/twice.mp4"
+kill -INT $pid; kill -INT $pid; wait $pid; code=$?
+[ "$code" = 130 ] || fail "second Ctrl-C: exit $code, expected 130"
 
 # live on the test pattern, to a file, no window.
 expect 0 "$sv" live test -o "$tmp/live.mp4" --no-window --frames 20
@@ -76,4 +106,33 @@ expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/retina.h5" --encoder retina --frame
 expect 1 "$sv" decode "$tmp/retina.h5" -o "$tmp/x.mp4"
 head -c 3000 "$tmp/t.h5" >"$tmp/cut-short.h5"
 expect 1 "$sv" decode "$tmp/cut-short.h5" -o "$tmp/x.mp4"
+# Truncated, empty, unconvertible and stalled inputs.
+head -c $(( $(stat -c %s "$tmp/long.mp4") / 2 )) "$tmp/long.mp4" >"$tmp/half.mp4"
+expect 1 "$sv" transcode "$tmp/half.mp4" -o "$tmp/x.mp4"
+expect 1 "$sv" transcode "gst:videotestsrc num-buffers=0 ! videoconvert ! appsink" -o "$tmp/x.mp4"
+expect 1 "$sv" transcode "gst:videotestsrc num-buffers=3 ! video/x-bayer,format=rggb,width=64,height=64 ! appsink" -o "$tmp/x.mp4"
+grep -q "unsupported pixel format" "$tmp/err" || fail "bayer: $(cat "$tmp/err")"
+expect 1 "$sv" transcode "gst:videotestsrc is-live=true ! identity sleep-time=3000000 ! videoconvert ! appsink" \
+  -o "$tmp/x.mp4" --stall-timeout 1
+grep -q "stalled source" "$tmp/err" || fail "stall: $(cat "$tmp/err")"
+# Frames that change size midway: every frame is cropped and resized on its own.
+mkdir -p "$tmp/sizes"
+gst-launch-1.0 -q videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! pngenc ! filesink location="$tmp/sizes/a.png"
+gst-launch-1.0 -q videotestsrc num-buffers=1 ! video/x-raw,width=100,height=300 ! pngenc ! filesink location="$tmp/sizes/b.png"
+expect 0 "$sv" transcode "$tmp/sizes" -o "$tmp/sizes.mp4"
+[ "$(frames_of "$tmp/sizes.mp4")" = 2 ] || fail "size change midway"
+# Model files: missing, truncated, of the wrong kind.
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --decoder "$tmp/missing.svm"
+head -c 100000 models/weights/sid-lite-natural.svm >"$tmp/cut.svm"
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --decoder "$tmp/cut.svm"
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --decoder models/weights/encoder-cnn.svm
+expect 1 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --encoder retina:grid=16
+# The disk fills up while writing: a 96 kB tmpfs, where the machine allows mounting one.
+mkdir -p "$tmp/small"
+if mount -t tmpfs -o size=96k tmpfs "$tmp/small" 2>/dev/null; then
+  expect 1 "$sv" transcode "$tmp/long.mp4" -o "$tmp/small/full.mp4"
+  umount "$tmp/small"
+else
+  echo "(disk-full check skipped: cannot mount a tmpfs here)"
+fi
 echo "video CLI: all passed"

@@ -10,9 +10,9 @@
 namespace spikevid::cli {
 
 constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;  // bad input, failed run
-constexpr int kExitUsage = 2;    // bad command line
-constexpr int kExitInterrupted = 130;
+constexpr int kExitRuntime = 1;        // bad input, failed run
+constexpr int kExitUsage = 2;          // bad command line
+constexpr int kExitInterrupted = 130;  // Ctrl-C; in general 128 + the signal (SIGTERM: 143)
 
 // A bad option value found after parsing: exits with kExitUsage.
 struct UsageError : std::runtime_error {
@@ -30,6 +30,7 @@ std::string resolve_device(const CommonOptions& options);
 
 // Set by SIGINT/SIGTERM; a second signal exits at once.
 bool stop_requested();
+int stop_signal();  // the first signal received (0: none)
 // The same, as the flag a Pipeline polls (PipelineConfig::stop_flag).
 const std::atomic<bool>& stop_flag();
 void install_signal_handlers();
@@ -45,5 +46,6 @@ void add_info_command(CLI::App& app);
 void add_pack_command(CLI::App& app);       // not in LibTorch-only builds
 void add_synthetic_command(CLI::App& app);  // needs the engine (Boost)
 void add_video_commands(CLI::App& app);     // live, transcode, encode, decode (GStreamer)
+void add_bench_command(CLI::App& app);      // spikevid bench
 
 }  // namespace spikevid::cli

@@ -167,14 +167,6 @@ void run_video(VideoArgs& a) {
   check_writable(a.trace_path);
   check_writable(a.csv_path);
   const bool live = a.mode == Mode::live;
-  const auto set = [](const char* name) {
-    const char* v = std::getenv(name);
-    return v && *v;
-  };
-  if (live && a.output.empty() && !a.no_window && !set("DISPLAY") && !set("WAYLAND_DISPLAY"))
-    throw std::runtime_error(
-        "live: no display to show a window on ($DISPLAY is not set); write to a file with -o "
-        "out.mp4, or add --no-window");
 
   // Setup, in the order a user's mistakes are likeliest: the input, then the models.
   std::unique_ptr<VideoSource> source;
@@ -200,6 +192,14 @@ void run_video(VideoArgs& a) {
     a.decode.tiles = TileGrid{h.tile_rows, h.tile_cols, 64, h.tile_overlap};
   } else {
     source = open_video_source(a.input, a.source);
+    const auto set = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v && *v;
+    };
+    if (live && a.output.empty() && !a.no_window && !set("DISPLAY") && !set("WAYLAND_DISPLAY"))
+      throw std::runtime_error(
+          "live: no display to show a window on ($DISPLAY is not set); write to a file with -o "
+          "out.mp4, or add --no-window");
     if (source->info().frames == 0) throw std::runtime_error(a.input + ": the video has no frames");
     encode = std::make_unique<EncodeStage>(a.encode);
     enc_info = encode->encoder().info();

@@ -14,6 +14,7 @@ namespace spikevid::cli {
 namespace {
 
 std::atomic<int> g_signals{0};
+std::atomic<int> g_first_signal{0};
 std::atomic<bool> g_stop{false};
 std::string g_command_line;
 
@@ -21,6 +22,8 @@ extern "C" void on_signal(int sig) {
   // Only a flag: the pipeline and the training loop poll it. A second signal
   // means "now": restore the default action and re-raise.
   g_stop.store(true);
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, sig);
   if (g_signals.fetch_add(1) > 0) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
@@ -30,6 +33,7 @@ extern "C" void on_signal(int sig) {
 }  // namespace
 
 bool stop_requested() { return g_signals.load() > 0; }
+int stop_signal() { return g_first_signal.load(); }
 const std::atomic<bool>& stop_flag() { return g_stop; }
 
 void install_signal_handlers() {
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
   add_pack_command(app);
   add_synthetic_command(app);
   add_video_commands(app);
+  add_bench_command(app);
   install_signal_handlers();
   try {
     app.parse(argc, argv);
@@ -101,5 +106,6 @@ int main(int argc, char** argv) {
     std::cerr << "spikevid: " << msg << "\n";
     return kExitRuntime;
   }
-  return stop_requested() ? kExitInterrupted : kExitOk;
+  // The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
+  return stop_requested() ? 128 + stop_signal() : kExitOk;
 }

@@ -6,4 +6,5 @@ namespace spikevid::cli {
 void add_pack_command(CLI::App&) {}
 void add_synthetic_command(CLI::App&) {}
 void add_video_commands(CLI::App&) {}
+void add_bench_command(CLI::App&) {}
 }  // namespace spikevid::cli

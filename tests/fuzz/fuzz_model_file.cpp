@@ -1,0 +1,28 @@
+// libFuzzer target: the model file reader (.svm: header, JSON metadata, tensors).
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include <torch/nn/modules/linear.h>
+
+#include "models/model_file.h"
+#include "tests/fuzz/fuzz_common.h"
+
+// SPIKEVID_FUZZ_SEED=DIR: write a valid input there first (the seed corpus).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("SPIKEVID_FUZZ_SEED")) {
+    torch::nn::Linear net(3, 2);
+    spikevid::write_model_file(std::string(dir) + "/seed.svm",
+                               {{"kind", "decoder"}, {"architecture", "linear"}}, *net, true);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto path = spikevid::fuzz::input_file(data, size, ".svm");
+  try {
+    (void)spikevid::read_model_file(path);
+  } catch (const std::exception&) {
+  }
+  return 0;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""spikevid bench runs and its report is complete and consistent (not its speed).
+
+   bench_report_test.py SPIKEVID
+"""
+import json, os, subprocess, sys, tempfile
+
+sv = sys.argv[1]
+with tempfile.TemporaryDirectory() as d:
+    j, csv, png, trace = (os.path.join(d, n) for n in ("b.json", "b.csv", "b.png", "t.json"))
+    r = subprocess.run([sv, "bench", "--frames", "24", "--warmup", "4", "--batch", "1,4",
+                        "--json", j, "--csv", csv, "--plot", png, "--trace", trace],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rep = json.load(open(j))
+    for key in ("fps", "efficiency", "drops", "end_to_end", "stages", "config", "machine", "runs"):
+        assert key in rep, key
+    assert len(rep["runs"]) == 2 and [x["config"]["batch"] for x in rep["runs"]] == [1, 4]
+    names = [s["name"] for s in rep["stages"]]
+    assert names == ["capture", "preprocess", "encode", "decode", "sink"], names
+    for run in rep["runs"]:
+        assert run["fps"] > 0 and run["sequential_fps"] > 0
+        assert abs(run["efficiency"] - run["fps"] / run["sequential_fps"]) < 1e-9
+        assert run["frames_in"] == 24 and run["frames_out"] == 24  # offline: lossless
+        assert set(run["drops"]) == {"capture->preprocess", "preprocess->encode",
+                                     "encode->decode", "decode->sink"}
+        assert all(v == 0 for v in run["drops"].values())
+        for s in run["stages"] + [run["end_to_end"]]:
+            assert s["p50_ms"] <= s["p90_ms"] <= s["p99_ms"] <= s["p999_ms"] <= s["max_ms"], s
+            assert s["p50_ms"] >= 0 and s["mean_ms"] <= s["max_ms"]
+        c = run["compute"]
+        assert c["matmul_peak_gflops"] > 0 and c["decoder_gflops"] > 0
+        assert c["decoder_mflop_per_frame"] > 800  # the full SID, 0.85 GFLOP
+        assert abs(c["decoder_fraction_of_peak"] - c["decoder_gflops"] / c["matmul_peak_gflops"]) < 1e-6
+        assert run["cpu"]["peak_rss_mb"] > 0
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert os.path.exists(os.path.join(d, "b-1.png"))
+    assert json.load(open(trace))["traceEvents"]
+    rows = open(csv).read().splitlines()
+    assert rows[0].startswith("run,decoder,tiles,batch") and len(rows) == 1 + 2 * 6
+    # Bad values: usage errors, one line.
+    for bad in (["--tiles", "3by4"], ["--mode", "fast"], ["--batch", "0"], ["--device", "tpu"]):
+        r = subprocess.run([sv, "bench", "--frames", "2"] + bad, capture_output=True, text=True)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, (bad, r.stderr)
+print("bench report: all checks passed")

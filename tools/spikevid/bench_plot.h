@@ -1,0 +1,15 @@
+#pragma once
+// The benchmark's picture, drawn with OpenCV (no Python): above, the
+// distribution of end-to-end latency after warm-up with its p50 and p99;
+// below, each frame's latency in order (warm-up frames gray).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace spikevid::cli {
+
+// Throws std::runtime_error ("PATH: cannot write") if the PNG cannot be written.
+void write_latency_plot(const std::string& path, const std::vector<double>& latency_ms,
+                        std::size_t warmup, const std::string& title);
+
+}  // namespace spikevid::cli

@@ -1,0 +1,606 @@
+// spikevid bench: the real pipeline (capture → preprocess → encode → decode →
+// sink, the stages of transcode and live) on synthetic frames or any source,
+// measured: latency per stage and end to end, frames per second, drops, CPU
+// and memory, the models' FLOP/s against this machine's matrix-product peak,
+// and the pipeline's efficiency against the same stages run one after another
+// on one thread. Sweeps over every list option run each combination.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "io/video_source.h"
+#include "models/decoder.h"
+#include "models/encoder.h"
+#include "models/sid.h"
+#include "models/sid_lite.h"
+#include "pipeline/latency_report.h"
+#include "pipeline/pipeline.h"
+#include "stages/decode_stage.h"
+#include "stages/encode_stage.h"
+#include "stages/preprocess.h"
+#include "stages/synthetic_source.h"
+#include "tools/spikevid/bench_plot.h"
+#include "tools/spikevid/cli_common.h"
+
+namespace spikevid::cli {
+namespace {
+
+struct BenchArgs {
+  CommonOptions common;
+  std::string mode = "offline", source = "synthetic";
+  std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
+      decoders{"models/weights/sid-natural.svm"}, devices{"cpu"};
+  std::vector<int> batches{1}, threads{1};
+  double fps = 30;
+  std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
+  std::size_t warmup = 20;
+  bool no_sequential = false;
+  double soak_minutes = 0;  // > 0: a soak run instead of the sweep
+  std::string json_path, csv_path, trace_path, plot_path;
+};
+
+struct RunConfig {
+  std::string encoder, decoder, device, tiles;
+  int batch = 1, threads = 1;
+};
+
+// Distinct synthetic frames, made before the run so making them costs nothing in it.
+constexpr int kSyntheticFrames = 64;
+
+std::vector<GrayImage> synthetic_frames(int side) {
+  SyntheticSource src(SyntheticConfig{side, kSyntheticFrames, 1});
+  std::vector<GrayImage> out;
+  while (auto f = src.next()) {
+    auto t = f->image.squeeze().mul(255).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+    GrayImage g;
+    g.width = g.height = side;
+    g.pixels.assign(t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+double encoder_flops(const EncoderInfo& e) {
+  if (e.architecture != "cnn") return 0;  // the retina's DoG convolutions: not counted
+  const double c = e.meta.at("config").value("channels", 16), s = e.image_size, n = e.n_cells;
+  return 2 * (s * s * 81 * c + (s / 2) * (s / 2) * 25 * c * c + c * (s / 2) * (s / 2) * n + n * c);
+}
+
+double decoder_flops(const DecoderInfo& d) {
+  if (d.architecture == "sid") return sid_flops_per_frame(d.n_inputs);
+  if (d.architecture == "sid-lite") return sid_lite_flops_per_frame(d.n_inputs);
+  if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
+  return 0;
+}
+
+// The matrix-product peak of this machine with `threads` threads: the best of
+// eight 2048×2048 float32 products, measured once per thread count and device
+// (this VM's speed wanders: one product alone varied by 2×).
+double matmul_peak_flops(int threads, const std::string& device) {
+  static std::map<std::pair<int, std::string>, double> measured;
+  const auto key = std::make_pair(threads, device);
+  if (auto it = measured.find(key); it != measured.end()) return it->second;
+  torch::set_num_threads(threads);
+  const int64_t n = 2048;
+  auto a = torch::randn({n, n}, torch::Device(device)),
+       b = torch::randn({n, n}, torch::Device(device));
+  double best = 0;
+  for (int i = 0; i < 9; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto c = torch::mm(a, b);
+    (void)c.sum().item<float>();  // waits for the device
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i > 0) best = std::max(best, 2.0 * n * n * n / s);
+  }
+  measured[key] = best;
+  return best;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+nlohmann::json stats_json(const LatencyStats& s) {
+  return {{"count", s.count},     {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},  {"p99_ms", s.p99_ms},
+          {"p999_ms", s.p999_ms}, {"max_ms", s.max_ms}, {"mean_ms", s.mean_ms}};
+}
+
+std::string machine_cpu() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+struct RunResult {
+  nlohmann::json json;
+  std::vector<double> e2e_ms;  // per frame at the sink, in order, warm-up included
+};
+
+RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& trace_path,
+                  std::ostream& log) {
+  const bool realtime = a.mode == "realtime";
+  const std::int64_t frames = a.frames > 0 ? a.frames : realtime ? 300 : 600;
+  const TileGrid grid = parse_tile_grid(rc.tiles);
+  torch::set_num_threads(rc.threads);
+  EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
+  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid}, encode.encoder().info());
+  const auto& enc_info = encode.encoder().info();
+  PreprocessStage pre(PreprocessConfig{grid, rc.device});
+
+  std::vector<GrayImage> pool;
+  std::unique_ptr<VideoSource> source;
+  if (a.source == "synthetic")
+    pool = synthetic_frames(std::max(grid.height(), grid.width()));
+  else
+    source = open_video_source(a.source);
+
+  // The models' first calls allocate and pick kernels: done before the clock
+  // starts, as a live system would, so no first-frame stall drops frames.
+  {
+    std::vector<FramePtr> batch;
+    for (int i = 0; i < rc.batch; ++i) {
+      auto c = std::make_unique<Captured>();
+      c->image = pool.empty() ? synthetic_frames(std::max(grid.height(), grid.width())).front()
+                              : pool[static_cast<std::size_t>(i) % pool.size()];
+      batch.push_back(pre.process(std::move(c)));
+    }
+    (void)decode.process_batch(encode.process_batch(std::move(batch)));
+  }
+
+  PipelineConfig pc;
+  pc.channel = realtime ? ChannelConfig{1, Overflow::keep_latest}
+                        : ChannelConfig{static_cast<std::size_t>(std::max(4, 2 * rc.batch)),
+                                        Overflow::block};
+  pc.warmup_frames = a.warmup;
+  pc.stop_flag = &stop_flag();
+  Pipeline p(pc);
+  std::int64_t emitted = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto captured = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
+    if (emitted >= frames) return std::nullopt;
+    if (realtime)  // paced like a camera: frame i is due at i/fps
+      std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
+    auto c = std::make_unique<Captured>();
+    if (source) {
+      auto f = source->next();
+      if (!f) return std::nullopt;
+      c->image = std::move(f->image);
+    } else {
+      c->image = pool[static_cast<std::size_t>(emitted % kSyntheticFrames)];
+    }
+    c->pts_ns = static_cast<std::int64_t>(1e9 * static_cast<double>(emitted) / a.fps);
+    ++emitted;
+    return c;
+  });
+  auto f = p.add_transform<FramePtr>("preprocess", captured,
+                                     [&](CapturedPtr c) { return pre.process(std::move(c)); });
+  // Each model stage sets its own thread's LibTorch threads (OpenMP's count
+  // is per thread), and times its model calls for the FLOP/s figures.
+  struct ModelTime {
+    bool threads_set = false;
+    double seconds = 0;
+    std::int64_t frames = 0;
+  } enc_time, dec_time;
+  const bool cuda = rc.device == "cuda";
+  auto s = p.add_batch_transform<SpikesPtr>(
+      "encode", f, static_cast<std::size_t>(rc.batch), [&](std::vector<FramePtr> v) {
+        if (!enc_time.threads_set) torch::set_num_threads(rc.threads), enc_time.threads_set = true;
+        const auto t = std::chrono::steady_clock::now();
+        enc_time.frames += static_cast<std::int64_t>(v.size());
+        auto out = encode.process_batch(std::move(v));
+        if (cuda) (void)out.back()->counts.sum().item<float>();  // waits for the GPU
+        enc_time.seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        return out;
+      });
+  auto r = p.add_batch_transform<ReconstructionPtr>(
+      "decode", s, static_cast<std::size_t>(rc.batch), [&](std::vector<SpikesPtr> v) {
+        if (!dec_time.threads_set) torch::set_num_threads(rc.threads), dec_time.threads_set = true;
+        const auto t = std::chrono::steady_clock::now();
+        dec_time.frames += static_cast<std::int64_t>(v.size());
+        auto out = decode.process_batch(std::move(v));
+        if (cuda) (void)out.back()->output.sum().item<float>();
+        dec_time.seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        return out;
+      });
+  std::vector<double> e2e;
+  e2e.reserve(static_cast<std::size_t>(frames));
+  p.add_sink("sink", r, [&](ReconstructionPtr x) {
+    e2e.push_back(1e-6 * static_cast<double>(now_ns() - x->meta.capture_ns));
+  });
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  p.run();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  const auto summary = p.recorder().summary();
+  if (!trace_path.empty()) {
+    std::ofstream out(trace_path);
+    p.recorder().write_trace(out);
+    if (!out) throw std::runtime_error(trace_path + ": write failed");
+  }
+
+  // The same stages one after another on one thread, on the same frames, same batch.
+  double sequential_fps = 0;
+  if (!a.no_sequential && a.source == "synthetic") {
+    torch::set_num_threads(rc.threads);
+    const std::int64_t n = std::min<std::int64_t>(frames, 200);
+    const auto s0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < n; i += rc.batch) {
+      std::vector<FramePtr> batch;
+      for (std::int64_t j = i; j < std::min(n, i + rc.batch); ++j) {
+        auto c = std::make_unique<Captured>();
+        c->image = pool[static_cast<std::size_t>(j % kSyntheticFrames)];
+        batch.push_back(pre.process(std::move(c)));
+      }
+      auto out = decode.process_batch(encode.process_batch(std::move(batch)));
+      (void)out.back()->output.sum().item<float>();
+    }
+    sequential_fps = static_cast<double>(n) /
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+  }
+
+  const double peak = matmul_peak_flops(rc.threads, rc.device);
+  const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const double peak_all = rc.device == "cpu" ? matmul_peak_flops(all_cores, rc.device) : peak;
+  const double enc_f = encoder_flops(enc_info);
+  const double dec_f = decoder_flops(decode.decoder().info());
+  const int tiles = grid.rows * grid.cols;
+  // Achieved FLOP/s: the FLOPs of every frame a model stage computed over the
+  // time its model calls took (warm-up included on both sides).
+  auto achieved = [&](double flops, const ModelTime& m) {
+    return m.seconds > 0 ? flops * tiles * static_cast<double>(m.frames) / m.seconds : 0.0;
+  };
+  const double fps = summary.fps;
+  nlohmann::json j;
+  j["config"] = {{"mode", a.mode},
+                 {"source", a.source},
+                 {"frames", frames},
+                 {"warmup", a.warmup},
+                 {"fps_in", realtime ? a.fps : 0.0},
+                 {"encoder", rc.encoder},
+                 {"decoder", rc.decoder},
+                 {"decoder_architecture", decode.decoder().info().architecture},
+                 {"device", rc.device},
+                 {"tiles", rc.tiles},
+                 {"batch", rc.batch},
+                 {"threads_per_model_stage", rc.threads}};
+  j["fps"] = fps;
+  j["sequential_fps"] = sequential_fps;
+  j["efficiency"] = sequential_fps > 0 ? fps / sequential_fps : 0.0;
+  j["end_to_end"] = stats_json(summary.end_to_end);
+  j["stages"] = nlohmann::json::array();
+  for (const auto& st : summary.stages)
+    j["stages"].push_back({{"name", st.name},
+                           {"service", stats_json(st.service)},
+                           {"queue_wait", stats_json(st.queue_wait)},
+                           {"p50_ms", st.service.p50_ms},
+                           {"p90_ms", st.service.p90_ms},
+                           {"p99_ms", st.service.p99_ms},
+                           {"p999_ms", st.service.p999_ms},
+                           {"max_ms", st.service.max_ms},
+                           {"mean_ms", st.service.mean_ms}});
+  j["drops"] = nlohmann::json::object();
+  for (const auto& e : summary.edges) j["drops"][e.name] = e.stats.dropped;
+  j["frames_in"] = emitted;
+  j["frames_out"] = e2e.size();
+  j["cpu"] = {{"seconds", cpu},
+              {"wall_seconds", wall},
+              {"cores_used", wall > 0 ? cpu / wall : 0},
+              {"peak_rss_mb", peak_rss_mb()}};
+  j["compute"] = {{"matmul_peak_gflops", peak / 1e9},
+                  {"matmul_peak_gflops_all_cores", peak_all / 1e9},
+                  {"encoder_mflop_per_frame", enc_f * tiles / 1e6},
+                  {"decoder_mflop_per_frame", dec_f * tiles / 1e6},
+                  {"encoder_gflops", achieved(enc_f, enc_time) / 1e9},
+                  {"decoder_gflops", achieved(dec_f, dec_time) / 1e9},
+                  {"decoder_fraction_of_peak", peak > 0 ? achieved(dec_f, dec_time) / peak : 0}};
+  log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", " << rc.threads
+      << " thread(s) per model stage, " << rc.device << ", " << a.mode << ": " << std::fixed
+      << std::setprecision(1) << fps << " frames/s";
+  if (sequential_fps > 0)
+    log << " (one thread, one stage after another: " << sequential_fps << "; efficiency "
+        << std::setprecision(2) << fps / sequential_fps << ")";
+  log << "\n";
+  write_table(log, summary);
+  log << std::setprecision(2) << "compute: " << decode.decoder().info().architecture << " "
+      << j["compute"]["decoder_gflops"].get<double>() << " GFLOP/s of a " << peak / 1e9
+      << " GFLOP/s matrix-product peak with " << rc.threads << " thread(s) ("
+      << 100 * j["compute"]["decoder_fraction_of_peak"].get<double>()
+      << " %; all cores: " << peak_all / 1e9 << "); CPU " << cpu / std::max(wall, 1e-9)
+      << " cores; peak memory " << std::setprecision(0) << peak_rss_mb() << " MB\n\n";
+  return {j, std::move(e2e)};
+}
+
+double rss_mb() {
+  std::ifstream in("/proc/self/statm");
+  long pages = 0, resident = 0;
+  in >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
+}
+
+// The realtime pipeline for `minutes`: resident memory every second, the
+// longest gap between frames at the sink (a stall), and a watchdog that stops
+// the run if no frame arrives for 10 s (a deadlock would end it there). The
+// latency recorder is off (it keeps every frame, which is growth by design);
+// the sink keeps end-to-end latency in a buffer sized before the run.
+nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
+  const RunConfig rc{a.encoders.front(), a.decoders.front(), a.devices.front(),
+                     a.tiles.front(),    a.batches.front(),  a.threads.front()};
+  const TileGrid grid = parse_tile_grid(rc.tiles);
+  const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
+  torch::set_num_threads(rc.threads);
+  EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
+  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid}, encode.encoder().info());
+  PreprocessStage pre(PreprocessConfig{grid, rc.device});
+  const auto pool = synthetic_frames(std::max(grid.height(), grid.width()));
+  PipelineConfig pc;
+  pc.channel = ChannelConfig{1, Overflow::keep_latest};
+  pc.record_latency = false;
+  pc.stop_flag = &stop_flag();
+  Pipeline p(pc);
+  std::vector<double> e2e(static_cast<std::size_t>(frames) + 1);
+  std::atomic<std::int64_t> received{0}, last_ns{now_ns()};
+  std::int64_t emitted = 0, max_gap_ns = 0, gaps_over_1s = 0, prev_ns = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto c = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
+    if (emitted >= frames) return std::nullopt;
+    std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
+    auto x = std::make_unique<Captured>();
+    x->image = pool[static_cast<std::size_t>(emitted % kSyntheticFrames)];
+    ++emitted;
+    return x;
+  });
+  auto f = p.add_transform<FramePtr>("preprocess", c,
+                                     [&](CapturedPtr x) { return pre.process(std::move(x)); });
+  bool enc_set = false, dec_set = false;
+  auto sp = p.add_batch_transform<SpikesPtr>("encode", f, static_cast<std::size_t>(rc.batch),
+                                             [&](std::vector<FramePtr> v) {
+                                               if (!enc_set)
+                                                 torch::set_num_threads(rc.threads), enc_set = true;
+                                               return encode.process_batch(std::move(v));
+                                             });
+  auto r = p.add_batch_transform<ReconstructionPtr>(
+      "decode", sp, static_cast<std::size_t>(rc.batch), [&](std::vector<SpikesPtr> v) {
+        if (!dec_set) torch::set_num_threads(rc.threads), dec_set = true;
+        return decode.process_batch(std::move(v));
+      });
+  p.add_sink("sink", r, [&](ReconstructionPtr x) {
+    const std::int64_t t = now_ns();
+    const auto i = received.load();
+    if (i < static_cast<std::int64_t>(e2e.size()))
+      e2e[static_cast<std::size_t>(i)] = 1e-6 * static_cast<double>(t - x->meta.capture_ns);
+    if (i > static_cast<std::int64_t>(a.warmup)) {
+      max_gap_ns = std::max(max_gap_ns, t - prev_ns);
+      if (t - prev_ns > 1000000000) ++gaps_over_1s;
+    }
+    prev_ns = t;
+    last_ns.store(t);
+    received.store(i + 1);
+  });
+  // Memory every second; the watchdog beside it.
+  std::vector<double> rss;
+  rss.reserve(static_cast<std::size_t>(a.soak_minutes * 60) + 16);
+  std::atomic<bool> done{false}, watchdog_fired{false};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      for (int i = 0; i < 10 && !done.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (done.load()) break;
+      if (rss.size() < rss.capacity()) rss.push_back(rss_mb());
+      if (now_ns() - last_ns.load() > 10'000'000'000LL) {
+        watchdog_fired.store(true);
+        p.stop();
+      }
+    }
+  });
+  log << "soak: " << a.soak_minutes << " min at " << a.fps << " frames/s (" << frames
+      << " frames), " << rc.decoder << ", " << rc.threads << " thread(s) per model stage\n";
+  try {
+    p.run();
+  } catch (...) {
+    done.store(true);
+    sampler.join();
+    throw;
+  }
+  done.store(true);
+  sampler.join();
+  // Memory after warm-up: the sample at one minute (or a quarter of a short run).
+  const std::size_t warm = std::min<std::size_t>(rss.size() ? rss.size() - 1 : 0,
+                                                 a.soak_minutes >= 4 ? 60 : rss.size() / 4);
+  const double rss_warm = rss.empty() ? 0 : rss[warm], rss_end = rss.empty() ? 0 : rss.back();
+  double rss_max_after = rss_warm;
+  for (std::size_t i = warm; i < rss.size(); ++i) rss_max_after = std::max(rss_max_after, rss[i]);
+  const auto n = static_cast<std::size_t>(received.load());
+  std::vector<double> kept(e2e.begin() + static_cast<long>(std::min(n, a.warmup)),
+                           e2e.begin() + static_cast<long>(n));
+  const auto lat = compute_latency_stats(kept);
+  nlohmann::json j = {{"minutes", a.soak_minutes},
+                      {"fps_in", a.fps},
+                      {"frames_in", emitted},
+                      {"frames_out", n},
+                      {"dropped", emitted - static_cast<std::int64_t>(n)},
+                      {"rss_mb_after_warmup", rss_warm},
+                      {"rss_mb_end", rss_end},
+                      {"rss_mb_max_after_warmup", rss_max_after},
+                      {"rss_growth_mb", rss_end - rss_warm},
+                      {"max_gap_ms", 1e-6 * static_cast<double>(max_gap_ns)},
+                      {"gaps_over_1s", gaps_over_1s},
+                      {"watchdog_stopped_it", watchdog_fired.load()},
+                      {"end_to_end", stats_json(lat)},
+                      {"rss_mb_every_second", rss}};
+  log << std::fixed << std::setprecision(2) << "soak: " << n << " of " << emitted
+      << " frames reached the sink; resident memory " << rss_warm << " MB after warm-up, "
+      << rss_end << " MB at the end (growth " << rss_end - rss_warm << " MB, highest "
+      << rss_max_after << "); longest gap between frames " << 1e-6 * static_cast<double>(max_gap_ns)
+      << " ms, " << gaps_over_1s << " over 1 s; end to end p50 " << lat.p50_ms << " ms, p99 "
+      << lat.p99_ms << " ms"
+      << (watchdog_fired.load() ? "; STOPPED BY THE WATCHDOG (no frame for 10 s)" : "") << "\n";
+  if (watchdog_fired.load()) throw std::runtime_error("soak: no frame reached the sink for 10 s");
+  return j;
+}
+
+void run_bench(BenchArgs& a) {
+  (void)resolve_device(a.common);  // threads and device checks
+  for (const auto& d : a.devices)
+    if (d == "cuda" && !torch::cuda::is_available())
+      throw std::runtime_error("--device cuda: no CUDA device (or this LibTorch has no CUDA)");
+    else if (d != "cpu" && d != "cuda")
+      throw UsageError("--device: expected cpu or cuda, got '" + d + "'");
+  for (const auto& t : a.tiles) try {
+      parse_tile_grid(t);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  if (a.mode != "offline" && a.mode != "realtime")
+    throw UsageError("--mode: expected offline or realtime, got '" + a.mode + "'");
+  if (a.soak_minutes > 0) {
+    auto j = run_soak(a, std::cout);
+    j["machine"] = {{"cpu", machine_cpu()},
+                    {"cores", std::thread::hardware_concurrency()},
+                    {"libtorch", TORCH_VERSION}};
+    j["command"] = command_line();
+    if (!a.json_path.empty()) {
+      std::ofstream out(a.json_path);
+      if (!(out << nlohmann::json{{"soak", j}}.dump(2) << "\n"))
+        throw std::runtime_error(a.json_path + ": write failed");
+    }
+    return;
+  }
+  std::vector<RunConfig> runs;
+  for (const auto& dev : a.devices)
+    for (const auto& enc : a.encoders)
+      for (const auto& dec : a.decoders)
+        for (const auto& t : a.tiles)
+          for (int b : a.batches)
+            for (int th : a.threads) runs.push_back(RunConfig{enc, dec, dev, t, b, th});
+  // The peaks first, before any pipeline has warmed or loaded the machine.
+  for (const auto& rc : runs) {
+    (void)matmul_peak_flops(rc.threads, rc.device);
+    if (rc.device == "cpu")
+      (void)matmul_peak_flops(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                              "cpu");
+  }
+  nlohmann::json all = nlohmann::json::array();
+  std::vector<std::vector<double>> e2es;
+  for (std::size_t i = 0; i < runs.size() && !stop_requested(); ++i) {
+    auto r = run_one(a, runs[i], i == 0 ? a.trace_path : std::string(), std::cout);
+    all.push_back(r.json);
+    e2es.push_back(std::move(r.e2e_ms));
+  }
+  if (all.empty()) return;
+  nlohmann::json top = all[0];
+  top["runs"] = all;
+  top["machine"] = {{"cpu", machine_cpu()},
+                    {"cores", std::thread::hardware_concurrency()},
+                    {"libtorch", TORCH_VERSION},
+                    {"cuda_available", torch::cuda::is_available()}};
+  top["command"] = command_line();
+  if (!a.json_path.empty()) {
+    std::ofstream out(a.json_path);
+    if (!(out << top.dump(2) << "\n")) throw std::runtime_error(a.json_path + ": write failed");
+  }
+  if (!a.csv_path.empty()) {
+    std::ofstream out(a.csv_path);
+    out << "run,decoder,tiles,batch,threads,device,mode,stage,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
+           "mean_ms,fps,efficiency\n";
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& r = all[i];
+      const auto& c = r["config"];
+      auto row = [&](const std::string& stage, const nlohmann::json& s) {
+        out << i << ',' << c["decoder"].get<std::string>() << ',' << c["tiles"].get<std::string>()
+            << ',' << c["batch"] << ',' << c["threads_per_model_stage"] << ','
+            << c["device"].get<std::string>() << ',' << c["mode"].get<std::string>() << ',' << stage
+            << ',' << s["p50_ms"] << ',' << s["p90_ms"] << ',' << s["p99_ms"] << ',' << s["p999_ms"]
+            << ',' << s["max_ms"] << ',' << s["mean_ms"] << ',' << r["fps"] << ','
+            << r["efficiency"] << '\n';
+      };
+      for (const auto& s : r["stages"]) row(s["name"].get<std::string>(), s);
+      row("end_to_end", r["end_to_end"]);
+    }
+    if (!out) throw std::runtime_error(a.csv_path + ": write failed");
+  }
+  if (!a.plot_path.empty())
+    for (std::size_t i = 0; i < e2es.size(); ++i) {
+      std::string path = a.plot_path;
+      if (i > 0)
+        path.insert(path.rfind('.') == std::string::npos ? path.size() : path.rfind('.'),
+                    "-" + std::to_string(i));
+      const auto& c = all[i]["config"];
+      write_latency_plot(path, e2es[i], a.warmup,
+                         c["decoder_architecture"].get<std::string>() + " " +
+                             c["tiles"].get<std::string>() + ", batch " +
+                             std::to_string(c["batch"].get<int>()) + ", " + a.mode);
+    }
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  auto* c = app.add_subcommand("bench", "Measure the pipeline: latency, throughput, FLOP/s");
+  c->option_defaults()->always_capture_default();
+  c->footer(
+      "List options (comma-separated) sweep: every combination runs in turn.\n"
+      "Examples:\n"
+      "  spikevid bench                                  (offline, 64x64, SID, batch 1)\n"
+      "  spikevid bench --mode realtime --fps 30 --json out/rt.json --plot out/rt.png\n"
+      "  spikevid bench --batch 1,8 --threads 1,2 --decoder models/weights/sid-natural.svm,"
+      "models/weights/sid-lite-natural.svm\n"
+      "  spikevid bench --tiles 1x1,2x2,3x4 --source data/video/vtest.avi");
+  c->add_option("--mode", a->mode,
+                "offline (as fast as possible, lossless) or realtime (paced, keep_latest)")
+      ->check(CLI::IsMember({"offline", "realtime"}));
+  c->add_option("--source", a->source, "synthetic, or any source (file, test, webcam, gst:...)");
+  c->add_option("--fps", a->fps, "realtime: frames per second in")
+      ->check(CLI::Range(0.1, 100000.0));
+  c->add_option("--frames", a->frames, "frames per run (0: 600 offline, 300 realtime)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 32));
+  c->add_option("--warmup", a->warmup, "frames left out of the statistics");
+  c->add_option("--tiles", a->tiles, "tile grids, e.g. 1x1,2x2,8x8")->delimiter(',');
+  c->add_option("--batch", a->batches, "micro-batch sizes")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024));
+  c->add_option("--threads", a->threads, "LibTorch threads per model stage")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024));
+  c->add_option("--device", a->devices, "cpu, cuda")->delimiter(',');
+  c->add_option("--encoder", a->encoders, "encoders")->delimiter(',');
+  c->add_option("--decoder", a->decoders, "decoders")->delimiter(',');
+  c->add_option("--soak", a->soak_minutes,
+                "minutes of the realtime pipeline (first of each list): memory every second, "
+                "stalls, a 10 s watchdog")
+      ->check(CLI::Range(0.0, 10000.0));
+  c->add_flag("--no-sequential", a->no_sequential, "skip the one-thread sequential baseline");
+  c->add_option("--json", a->json_path, "write the report as JSON");
+  c->add_option("--csv", a->csv_path, "write the per-stage figures as CSV");
+  c->add_option("--plot", a->plot_path, "write a PNG: latency distribution and latency over time");
+  c->add_option("--trace", a->trace_path, "write a Chrome trace of the first run (Perfetto)");
+  c->callback([a] { run_bench(*a); });
+}
+
+}  // namespace spikevid::cli
