@@ -580,7 +580,8 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0.1, 100000.0));
   c->add_option("--frames", a->frames, "frames per run (0: 600 offline, 300 realtime)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 32));
-  c->add_option("--warmup", a->warmup, "frames left out of the statistics");
+  c->add_option("--warmup", a->warmup, "frames left out of the statistics")
+      ->check(CLI::NonNegativeNumber);
   c->add_option("--tiles", a->tiles, "tile grids, e.g. 1x1,2x2,8x8")->delimiter(',');
   c->add_option("--batch", a->batches, "micro-batch sizes")
       ->delimiter(',')

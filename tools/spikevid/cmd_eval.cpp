@@ -148,7 +148,7 @@ void add_eval_command(CLI::App& app) {
                 "write NNNN_input.png, NNNN_sid.png, NNNN_linear.png (16-bit)");
   e->add_option("--count", a->count, "score only the first N images")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
-  e->add_option("--seed", a->seed, "spike seed");
+  e->add_option("--seed", a->seed, "spike seed")->check(CLI::NonNegativeNumber);
   add_common_options(*e, a->common);
   e->callback([a] { run_eval(*a); });
 }

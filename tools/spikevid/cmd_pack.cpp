@@ -117,7 +117,7 @@ void add_pack_command(CLI::App& app) {
                 "test sources (default: natural 6, mnist 1000, fashion all 10000)");
   c->add_option("--max-train", a->max_train, "fashion-mnist: training images kept")
       ->check(CLI::Range(1, 60000));
-  c->add_option("--seed", a->seed, "split seed");
+  c->add_option("--seed", a->seed, "split seed")->check(CLI::NonNegativeNumber);
   c->callback([a] { run_pack(*a); });
 }
 

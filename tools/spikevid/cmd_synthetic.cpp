@@ -108,7 +108,7 @@ void add_synthetic_command(CLI::App& app) {
       "  spikevid synthetic --frames 1000 --batch 8 --stats out/stats.json --trace out/trace.json");
   c->add_option("--frames", a->source.frames, "frames to run")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  c->add_option("--seed", a->source.seed, "scene and spike seed");
+  c->add_option("--seed", a->source.seed, "scene and spike seed")->check(CLI::NonNegativeNumber);
   c->add_option("--encoder", a->encode.encoder,
                 "encoder: model file, TorchScript .pt, or 'retina'");
   c->add_option("--decoder", a->decode.decoder, "decoder model file or TorchScript .pt");
@@ -120,7 +120,8 @@ void add_synthetic_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   c->add_option("--overflow", a->overflow, "block, keep_latest or drop_newest")
       ->check(CLI::IsMember({"block", "keep_latest", "drop_newest"}));
-  c->add_option("--warmup", a->warmup, "frames left out of the statistics");
+  c->add_option("--warmup", a->warmup, "frames left out of the statistics")
+      ->check(CLI::NonNegativeNumber);
   c->add_option("--stats", a->stats_path, "write the latency summary as JSON");
   c->add_option("--csv", a->csv_path, "write the latency summary as CSV");
   c->add_option("--trace", a->trace_path, "write a Chrome trace (opens in Perfetto)");

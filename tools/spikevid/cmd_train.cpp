@@ -184,7 +184,7 @@ void add_train_commands(CLI::App& app) {
       ->check(CLI::Range(0.1, 1e4));
   t->add_option("--init", ta->train.init_weights, "start from this decoder file")
       ->check(CLI::ExistingFile);
-  t->add_option("--seed", ta->train.seed, "random seed");
+  t->add_option("--seed", ta->train.seed, "random seed")->check(CLI::NonNegativeNumber);
   t->add_option("--bins", ta->bins, "time bins per window")->check(CLI::Range(1, 64));
   t->add_option("--max-fraction", ta->dataset.max_fraction,
                 "largest patch window, as a fraction of a photo's long side (1: whole-frame views)")
@@ -220,7 +220,7 @@ void add_train_commands(CLI::App& app) {
       ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
   f->add_option("--minutes", fa->fit.max_minutes, "stop after this many minutes (0: no limit)")
       ->check(CLI::Range(0.0, 1e6));
-  f->add_option("--seed", fa->fit.seed, "random seed");
+  f->add_option("--seed", fa->fit.seed, "random seed")->check(CLI::NonNegativeNumber);
   add_common_options(*f, fa->common);
   f->callback([fa] { run_fit(*fa); });
 }

@@ -396,7 +396,8 @@ void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes)
   if (encodes) {
     c.add_option("--encoder", a.encode.encoder,
                  "encoder: model file, TorchScript .pt, or 'retina'");
-    c.add_option("--seed", a.encode.seed, "spike seed (the same seed gives the same spikes)");
+    c.add_option("--seed", a.encode.seed, "spike seed (the same seed gives the same spikes)")
+        ->check(CLI::NonNegativeNumber);
     c.add_option("--bins", a.encode.bins, "time bins per frame window")->check(CLI::Range(1, 64));
     c.add_option("--tiles", a.tiles, "cut each frame into RxC overlapping 64x64 tiles (e.g. 3x4)");
     c.add_option("--stall-timeout", a.source.stall_timeout_s,
@@ -414,7 +415,8 @@ void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes)
       ->check(CLI::Range(1, 1024));
   c.add_option("--capacity", a.capacity, "channel capacity (offline)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
-  c.add_option("--warmup", a.warmup, "frames left out of the latency statistics");
+  c.add_option("--warmup", a.warmup, "frames left out of the latency statistics")
+      ->check(CLI::NonNegativeNumber);
   c.add_option("--stats", a.stats_path, "write the latency summary as JSON");
   c.add_option("--csv", a.csv_path, "write the latency summary as CSV");
   c.add_option("--trace", a.trace_path, "write a Chrome trace (opens in Perfetto)");
