@@ -21,6 +21,19 @@ void gst_init_once() {
   if (!failure.empty()) throw std::runtime_error("GStreamer: " + failure);
 }
 
+GstElement* parse_pipeline(const std::string& description, const std::string& name) {
+  gst_init_once();
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &err);
+  if (!pipeline || err) {
+    const std::string why = err ? err->message : "cannot build the pipeline";
+    if (err) g_error_free(err);
+    if (pipeline) gst_object_unref(pipeline);
+    throw std::runtime_error(name + ": " + why);
+  }
+  return pipeline;
+}
+
 std::string bus_error(GstElement* pipeline) {
   GstBus* bus = gst_element_get_bus(pipeline);
   if (!bus) return {};

@@ -76,16 +76,7 @@ VideoSink::VideoSink(std::string name, const std::string& description, int width
   if (width < 2 || height < 2 || width % 2 || height % 2)
     throw std::runtime_error(name_ + ": frame size must be even, got " + std::to_string(width) +
                              "x" + std::to_string(height));
-  gst_init_once();
-  GError* err = nullptr;
-  pipeline_ = gst_parse_launch(description.c_str(), &err);
-  if (!pipeline_ || err) {
-    const std::string why = err ? err->message : "cannot build the pipeline";
-    if (err) g_error_free(err);
-    if (pipeline_) gst_object_unref(pipeline_);
-    pipeline_ = nullptr;
-    throw std::runtime_error(name_ + ": " + why);
-  }
+  pipeline_ = parse_pipeline(description, name_);
   if (!location.empty()) {
     GstElement* out = gst_bin_get_by_name(GST_BIN(pipeline_), "out");
     g_object_set(out, "location", location.c_str(), nullptr);

@@ -70,16 +70,7 @@ class GstSource final : public VideoSource {
   GstSource(const std::string& description, const std::string& name, bool live,
             const SourceOptions& options, const std::string& location, const std::string& device)
       : name_(name), stall_timeout_s_(options.stall_timeout_s) {
-    gst_init_once();
-    GError* err = nullptr;
-    pipeline_ = gst_parse_launch(description.c_str(), &err);
-    if (!pipeline_ || err) {
-      const std::string why = err ? err->message : "cannot build the pipeline";
-      if (err) g_error_free(err);
-      if (pipeline_) gst_object_unref(pipeline_);
-      pipeline_ = nullptr;
-      throw std::runtime_error(name + ": " + why);
-    }
+    pipeline_ = parse_pipeline(description, name);
     if (!location.empty() || !device.empty()) {
       GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
       if (src) {

@@ -2,6 +2,8 @@
 // What every subcommand shares: errors with exit codes, the device and thread
 // options, Ctrl-C, and the command line that made an output.
 #include <atomic>
+#include <functional>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +36,10 @@ int stop_signal();  // the first signal received (0: none)
 // The same, as the flag a Pipeline polls (PipelineConfig::stop_flag).
 const std::atomic<bool>& stop_flag();
 void install_signal_handlers();
+
+// Writes a report file through fn; throws std::runtime_error ("PATH: ...")
+// if it cannot be opened or written.
+void write_output_file(const std::string& path, const std::function<void(std::ostream&)>& fn);
 
 // The command line as typed, for the metadata of what it writes.
 const std::string& command_line();

@@ -33,13 +33,6 @@ struct SyntheticArgs {
   std::string stats_path, trace_path, csv_path;
 };
 
-void write_file(const std::string& path, const std::function<void(std::ostream&)>& fn) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  fn(out);
-  if (!out) throw std::runtime_error(path + ": write failed");
-}
-
 void run_synthetic(SyntheticArgs& a) {
   const auto device = resolve_device(a.common);
   a.encode.device = a.decode.device = device;
@@ -88,10 +81,11 @@ void run_synthetic(SyntheticArgs& a) {
               << " dB\n";
   write_table(std::cout, summary);
   if (!a.stats_path.empty())
-    write_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
-  if (!a.csv_path.empty()) write_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
+    write_output_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
+  if (!a.csv_path.empty())
+    write_output_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
   if (!a.trace_path.empty())
-    write_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
+    write_output_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
 }
 
 }  // namespace

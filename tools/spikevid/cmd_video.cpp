@@ -54,13 +54,6 @@ struct VideoArgs {
   std::string stats_path, trace_path, csv_path;
 };
 
-void write_report_file(const std::string& path, const std::function<void(std::ostream&)>& fn) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  fn(out);
-  if (!out) throw std::runtime_error(path + ": write failed");
-}
-
 // Output files are checked before anything runs: a typo costs no encoding time.
 void check_writable(const std::string& path) {
   if (path.empty()) return;
@@ -149,11 +142,11 @@ void print_summary(Pipeline& p, const VideoArgs& a, const std::string& what) {
   std::cout << what << "\n";
   write_table(std::cout, summary);
   if (!a.stats_path.empty())
-    write_report_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
+    write_output_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
   if (!a.csv_path.empty())
-    write_report_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
+    write_output_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
   if (!a.trace_path.empty())
-    write_report_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
+    write_output_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
 }
 
 void run_video(VideoArgs& a) {
@@ -276,7 +269,19 @@ void run_video(VideoArgs& a) {
     if (!live) progress.update(done, "");
   };
 
-  // The line of stages.
+  // The line of stages. Its tail, decode → compose → sink, is the same for
+  // every subcommand that decodes.
+  const auto add_decode_to_sink = [&](auto spikes) {
+    auto recon = p.add_batch_transform<ReconstructionPtr>(
+        "decode", spikes, static_cast<std::size_t>(a.batch),
+        [&](std::vector<SpikesPtr> v) { return decode->process_batch(std::move(v)); });
+    auto composed = p.add_transform<ComposedPtr>(
+        "compose", recon, [&](ReconstructionPtr r) { return compose->process(std::move(r)); });
+    p.add_sink("sink", composed, [&](ComposedPtr c) {
+      if (sink) sink->write(c->bgr.data());
+      count_frame();
+    });
+  };
   std::int64_t emitted = 0;
   if (a.mode == Mode::decode) {
     const auto& h = spike_in.header;
@@ -296,15 +301,7 @@ void run_video(VideoArgs& a) {
       ++emitted;
       return s;
     });
-    auto recon = p.add_batch_transform<ReconstructionPtr>(
-        "decode", spikes, static_cast<std::size_t>(a.batch),
-        [&](std::vector<SpikesPtr> v) { return decode->process_batch(std::move(v)); });
-    auto composed = p.add_transform<ComposedPtr>(
-        "compose", recon, [&](ReconstructionPtr r) { return compose->process(std::move(r)); });
-    p.add_sink("sink", composed, [&](ComposedPtr c) {
-      if (sink) sink->write(c->bgr.data());
-      count_frame();
-    });
+    add_decode_to_sink(spikes);
   } else {
     PreprocessStage pre(PreprocessConfig{grid, device});
     auto captured = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
@@ -334,15 +331,7 @@ void run_video(VideoArgs& a) {
           append_spikes(*spikes_out, *s);
           return s;
         });
-      auto recon = p.add_batch_transform<ReconstructionPtr>(
-          "decode", to_decode, static_cast<std::size_t>(a.batch),
-          [&](std::vector<SpikesPtr> v) { return decode->process_batch(std::move(v)); });
-      auto composed = p.add_transform<ComposedPtr>(
-          "compose", recon, [&](ReconstructionPtr r) { return compose->process(std::move(r)); });
-      p.add_sink("sink", composed, [&](ComposedPtr c) {
-        if (sink) sink->write(c->bgr.data());
-        count_frame();
-      });
+      add_decode_to_sink(to_decode);
     }
   }
 

@@ -1,6 +1,7 @@
 // spikevid: video to retinal spikes and back (Zhang et al. 2020, SID).
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -39,6 +40,13 @@ const std::atomic<bool>& stop_flag() { return g_stop; }
 void install_signal_handlers() {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+}
+
+void write_output_file(const std::string& path, const std::function<void(std::ostream&)>& fn) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  fn(out);
+  if (!out) throw std::runtime_error(path + ": write failed");
 }
 
 const std::string& command_line() { return g_command_line; }
