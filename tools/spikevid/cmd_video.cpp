@@ -284,9 +284,10 @@ void run_video(VideoArgs& a) {
   };
   std::int64_t emitted = 0;
   if (a.mode == Mode::decode) {
-    const auto& h = spike_in.header;
-    const int tiles = h.tile_rows * h.tile_cols;
-    auto spikes = p.add_source<SpikesPtr>("read", [&]() -> std::optional<SpikesPtr> {
+    // By value: the stages run after this block has ended.
+    const int tiles = spike_in.header.tile_rows * spike_in.header.tile_cols;
+    auto spikes = p.add_source<SpikesPtr>("read", [&, tiles]() -> std::optional<SpikesPtr> {
+      const auto& h = spike_in.header;
       if (emitted >= spike_in.frames || (a.max_frames > 0 && emitted >= a.max_frames))
         return std::nullopt;
       const std::int64_t per = static_cast<std::int64_t>(h.bins) * h.cells;
