@@ -185,6 +185,8 @@ SpikeFile read_spike_file(const std::string& path) {
   Handle wa(H5Aopen(file.id, "window_s", H5P_DEFAULT), H5Aclose);
   if (wa.id < 0 || H5Aread(wa.id, H5T_NATIVE_DOUBLE, &h.window_s) < 0)
     throw_file_error(path, "lacks window_s");
+  if (!(h.window_s > 1e-6 && h.window_s < 3600))  // NaN fails too
+    throw_file_error(path, "has an implausible window_s (" + std::to_string(h.window_s) + " s)");
   if (H5Lexists(file.id, "counts", H5P_DEFAULT) <= 0 ||
       H5Lexists(file.id, "timestamps_ns", H5P_DEFAULT) <= 0)
     throw_file_error(path, "lacks /counts or /timestamps_ns");

@@ -177,7 +177,12 @@ void run_video(VideoArgs& a) {
     enc_info.n_cells = h.cells / tiles;
     enc_info.bins = h.bins;
     enc_info.window_s = h.window_s;
-    if (static_cast<int>(h.cell_x.size()) >= enc_info.n_cells)
+    // The cell table is optional in a spike file, column by column (each one
+    // empty or one entry per cell); the spike map needs positions and sizes.
+    const auto has = [&](const auto& column) {
+      return static_cast<int>(column.size()) >= enc_info.n_cells;
+    };
+    if (has(h.cell_x) && has(h.cell_y) && has(h.center_sigma) && has(h.surround_sigma))
       for (int i = 0; i < enc_info.n_cells; ++i)
         enc_info.cells.push_back(
             CellInfo{h.cell_type.empty() ? CellType::on : static_cast<CellType>(h.cell_type[i]),
