@@ -33,6 +33,7 @@
 #include "stages/synthetic_source.h"
 #include "tools/spikevid/bench_plot.h"
 #include "tools/spikevid/cli_common.h"
+#include "tools/spikevid/reports.h"
 
 namespace spikevid::cli {
 namespace {
@@ -238,11 +239,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
   const auto summary = p.recorder().summary();
-  if (!trace_path.empty()) {
-    std::ofstream out(trace_path);
-    p.recorder().write_trace(out);
-    if (!out) throw std::runtime_error(trace_path + ": write failed");
-  }
+  write_latency_reports(p.recorder(), {"", "", trace_path});
 
   // The same stages one after another on one thread, on the same frames, same batch.
   double sequential_fps = 0;

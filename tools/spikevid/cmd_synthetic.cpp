@@ -16,6 +16,7 @@
 #include "stages/encode_stage.h"
 #include "stages/synthetic_source.h"
 #include "tools/spikevid/cli_common.h"
+#include "tools/spikevid/reports.h"
 
 namespace spikevid::cli {
 namespace {
@@ -80,12 +81,7 @@ void run_synthetic(SyntheticArgs& a) {
               << ssim_sum / scored << ", mean PSNR " << std::setprecision(2) << psnr_sum / scored
               << " dB\n";
   write_table(std::cout, summary);
-  if (!a.stats_path.empty())
-    write_output_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
-  if (!a.csv_path.empty())
-    write_output_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
-  if (!a.trace_path.empty())
-    write_output_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
+  write_latency_reports(p.recorder(), {a.stats_path, a.csv_path, a.trace_path});
 }
 
 }  // namespace

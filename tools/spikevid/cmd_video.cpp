@@ -33,6 +33,7 @@
 #include "stages/encode_stage.h"
 #include "stages/preprocess.h"
 #include "tools/spikevid/cli_common.h"
+#include "tools/spikevid/reports.h"
 
 namespace spikevid::cli {
 namespace {
@@ -141,12 +142,7 @@ void print_summary(Pipeline& p, const VideoArgs& a, const std::string& what) {
   const auto summary = p.recorder().summary();
   std::cout << what << "\n";
   write_table(std::cout, summary);
-  if (!a.stats_path.empty())
-    write_output_file(a.stats_path, [&](std::ostream& o) { write_json(o, summary); });
-  if (!a.csv_path.empty())
-    write_output_file(a.csv_path, [&](std::ostream& o) { write_csv(o, summary); });
-  if (!a.trace_path.empty())
-    write_output_file(a.trace_path, [&](std::ostream& o) { p.recorder().write_trace(o); });
+  write_latency_reports(p.recorder(), {a.stats_path, a.csv_path, a.trace_path});
 }
 
 void run_video(VideoArgs& a) {
