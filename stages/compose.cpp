@@ -71,7 +71,6 @@ ComposedPtr ComposeStage::process(ReconstructionPtr r) {
     bgr.copyTo(canvas(cv::Rect(x0, bar_h_, panel_w_, panel_h_)));
   };
   const bool has_input = r->image.defined();
-  const double spikes = r->counts.sum().item<double>();
   if (has_input) {
     last_psnr_ = psnr_per_image(r->output, r->image)[0].item<double>();
     last_ssim_ = ssim_per_image(r->output, r->image)[0].item<double>();
@@ -115,7 +114,7 @@ ComposedPtr ComposeStage::process(ReconstructionPtr r) {
     place_gray(to_gray8(r->output), 2 * (panel_w_ + 4));
     if (bar_h_ > 0) {
       recent_.push_back(r->meta);
-      recent_spikes_.push_back(spikes);
+      recent_spikes_.push_back(c.sum().item<double>());  // the map's counts, summed
       recent_e2e_.push_back(1e-6 * static_cast<double>(now_ns() - r->meta.capture_ns));
       if (recent_.size() > kOverlayWindow) {
         recent_.pop_front();
