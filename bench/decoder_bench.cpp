@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   spikevid::Sid sid(2048);
   spikevid::SidLite lite(2048);
+  spikevid::SidLite wide(2048, 1024);
   spikevid::LinearDecoder linear(2048, 64);
   std::printf("decoder forward, 2048 cells -> 64x64, %d torch threads, %.0f s per cell\n", threads,
               seconds);
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   };
   row("sid", spikevid::sid_flops_per_frame(2048) / 1e6, sid);
   row("sid-lite", spikevid::sid_lite_flops_per_frame(2048) / 1e6, lite);
+  row("sid-lite width 1024", spikevid::sid_lite_flops_per_frame(2048, 1024) / 1e6, wide);
   row("linear", 2.0 * 2048 * 4096 / 1e6, linear);
   return 0;
 }

@@ -21,12 +21,17 @@ class ModuleDecoder final : public Decoder {
   }
   torch::Tensor decode(const torch::Tensor& counts) override {
     torch::NoGradGuard no_grad;
-    return net_->forward(counts.flatten(1)).clamp(0, 1);
+    return net_->forward(counts.flatten(1).to(dtype_)).clamp(0, 1).to(torch::kFloat32);
   }
   void to(torch::Device device) override { net_->to(device); }
+  void set_precision(torch::ScalarType dtype) override {
+    net_->to(dtype);
+    dtype_ = dtype;
+  }
 
  private:
   Net net_;
+  torch::ScalarType dtype_ = torch::kFloat32;
 };
 
 }  // namespace
@@ -68,7 +73,10 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     load_module_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<Sid>>(net, info);
   } else if (info.architecture == "sid-lite") {
-    SidLite net(info.n_inputs);
+    const auto width = info.meta.value("width", kSidLiteWidth);
+    if (width < 1 || width > 16384)
+      throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) + " out of range");
+    SidLite net(info.n_inputs, width);
     load_module_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);
   } else if (info.architecture == "linear") {

@@ -17,11 +17,12 @@ void add_cbr(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
 
 }  // namespace
 
-SidLiteImpl::SidLiteImpl(int64_t n) : n_inputs(n) {
+SidLiteImpl::SidLiteImpl(int64_t n, int64_t w) : n_inputs(n), width(w) {
   TORCH_CHECK(n > 0, "sid-lite: the number of inputs must be positive");
+  TORCH_CHECK(w > 0 && w <= 16384, "sid-lite: the width must be 1 to 16384, got ", w);
   dense = register_module("dense",
-                          nn::Sequential(nn::Linear(n, 512), nn::BatchNorm1d(512), nn::ReLU(),
-                                         nn::Dropout(0.2), nn::Linear(512, 4096), nn::Sigmoid()));
+                          nn::Sequential(nn::Linear(n, w), nn::BatchNorm1d(w), nn::ReLU(),
+                                         nn::Dropout(0.2), nn::Linear(w, 4096), nn::Sigmoid()));
   nn::Sequential d1, d2, m;
   add_cbr(d1, 1, 32, 2);
   add_cbr(d1, 32, 32, 1);
@@ -59,8 +60,8 @@ torch::Tensor SidLiteImpl::forward(const torch::Tensor& counts) {
   return d + torch::pixel_shuffle(out->forward(g), 2);
 }
 
-double sid_lite_flops_per_frame(int64_t n) {
-  const double dense = static_cast<double>(n) * 512 + 512.0 * 4096;
+double sid_lite_flops_per_frame(int64_t n, int64_t w) {
+  const double dense = static_cast<double>(n) * w + static_cast<double>(w) * 4096;
   const double convs = 32.0 * 32 * 9 * (1 * 32 + 32 * 32) + 16.0 * 16 * 9 * (32 * 64 + 64 * 64) +
                        16.0 * 16 * 64 * 32 + 32.0 * 32 * 9 * (32 * 32 + 32 * 4);
   return 2 * (dense + convs);

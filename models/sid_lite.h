@@ -1,10 +1,11 @@
 #pragma once
 // SID-lite: a lighter spike-image decoder of our own design, for real time on
-// a CPU. The same dense spike-to-image stage as SID (with less dropout), then,
+// a CPU. The same dense spike-to-image stage as SID (with less dropout; its
+// width W, 512 as in SID unless the model file says otherwise), then,
 // instead of SID's 0.84 GFLOP autoencoder, a small two-scale residual network
 // at 32×32 and 16×16 that sharpens the dense image (about 11 times fewer
 // FLOPs in all):
-//   dense: Linear(N,512) → BatchNorm → ReLU → Dropout 0.2 → Linear(512,4096)
+//   dense: Linear(N,W) → BatchNorm → ReLU → Dropout 0.2 → Linear(W,4096)
 //          → sigmoid → d, a 64×64 image;
 //   e = conv 3×3/32 s2 (d), conv 3×3/32;  f = conv 3×3/64 s2 (e), conv 3×3/64
 //   g = conv 3×3/32 (e + upsample(conv 1×1/32 (f)))   (each conv: BN + ReLU)
@@ -16,13 +17,15 @@
 
 namespace spikevid {
 
+constexpr int64_t kSidLiteWidth = 512;  // the dense stage's hidden units, by default
+
 struct SidLiteImpl : torch::nn::Module {
-  explicit SidLiteImpl(int64_t n_inputs);
+  explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth);
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
   void fit_input_scaling(const torch::Tensor& counts);
 
-  int64_t n_inputs;
+  int64_t n_inputs, width;
   torch::nn::Sequential dense{nullptr}, down1{nullptr}, down2{nullptr}, merge{nullptr};
   torch::nn::Conv2d lateral{nullptr}, out{nullptr};
   torch::Tensor input_min, input_range;
@@ -30,6 +33,6 @@ struct SidLiteImpl : torch::nn::Module {
 TORCH_MODULE(SidLite);
 
 // FLOPs (2 × multiply–accumulates) per 64×64 frame.
-double sid_lite_flops_per_frame(int64_t n_inputs);
+double sid_lite_flops_per_frame(int64_t n_inputs, int64_t width = kSidLiteWidth);
 
 }  // namespace spikevid

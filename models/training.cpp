@@ -114,6 +114,15 @@ void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
+template <class Net>
+Net make_net(int64_t n_inputs, const TrainConfig&) {
+  return Net(n_inputs);
+}
+template <>
+SidLite make_net<SidLite>(int64_t n_inputs, const TrainConfig& c) {
+  return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth);
+}
+
 // SID or SID-lite, trained by Adam on the MSE.
 template <class Net>
 nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainConfig& c,
@@ -121,7 +130,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   const auto device = data.val().device();
   const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
   torch::manual_seed(c.seed);
-  Net net(n_inputs);
+  Net net = make_net<Net>(n_inputs, c);
   net->to(device);
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(c.lr));
   RunState st;
@@ -154,6 +163,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
 
   auto meta = decoder_meta(c.architecture, encoder, data, c);
   if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
+  if (c.architecture == "sid-lite") meta["width"] = c.width > 0 ? c.width : kSidLiteWidth;
   const auto t_start = Clock::now();
   const double seconds_before = st.seconds;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };

@@ -18,6 +18,7 @@ class Dataset;
 
 struct TrainConfig {
   std::string architecture = "sid";  // "sid" or "sid-lite" (train_sid), "linear"
+  int64_t width = 0;                 // sid-lite: the dense stage's width (0: 512)
   int epochs = 100;
   int batch = 64;
   double lr = 1e-3;  // Adam, as the reference

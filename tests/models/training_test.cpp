@@ -110,9 +110,11 @@ TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[tr
   c.batch = 8;
   c.images_per_epoch = 16;
   c.lr_schedule = "cosine";
+  c.width = 24;  // not the default 512: the file must carry it
   std::ostringstream log;
   auto meta = train_sid(*enc, data, c, dir / "lite.svm", log);
   CHECK(meta["architecture"] == "sid-lite");
+  CHECK(meta["width"] == 24);
   CHECK(meta["training"]["lr_schedule"] == "cosine");
   auto dec = load_decoder(dir / "lite.svm", enc->info(), torch::kCPU);
   CHECK(dec->info().architecture == "sid-lite");

@@ -42,6 +42,8 @@ void check_output_path(const std::string& out) {
 }
 
 void run_train(TrainArgs& a) {
+  if (a.train.width > 0 && a.decoder != "sid-lite")
+    throw UsageError("--width: only sid-lite has a width to choose");
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
   a.dataset.device = torch::Device(device);
@@ -166,6 +168,9 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--decoder", ta->decoder,
                 "sid (the paper's), sid-lite (about 11x fewer FLOPs) or linear")
       ->check(CLI::IsMember({"sid", "sid-lite", "linear"}));
+  t->add_option("--width", ta->train.width,
+                "sid-lite: hidden units of its dense stage (default 512, as in SID)")
+      ->check(CLI::Range(int64_t{1}, int64_t{16384}));
   t->add_option("--epochs", ta->epochs,
                 "epochs; linear: passes over fresh spikes (default: sid 100, linear 3)")
       ->check(CLI::Range(1, 100000));
