@@ -1,7 +1,11 @@
 #pragma once
-// Inputs: SpikesPtr (counts [T,bins,N]). Outputs: ReconstructionPtr (tiles blended).
+// Inputs: SpikesPtr (counts [T,bins,N], on any device). Outputs:
+// ReconstructionPtr (tiles blended, the output on the CPU).
 // Threading: process() runs on one thread at a time, not always the same one;
-// no thread_local. Blocking: never, except on the device it computes on.
+// no thread_local. Blocking: never, except on the device it computes on. On
+// the CUDA path the stage's own stream waits for the Spikes' events on the
+// GPU, the output comes down by an asynchronous copy into page-locked memory,
+// and the host waits for this stage's event alone.
 // The decoder must have been trained with the encoder whose info it is given.
 #include <memory>
 #include <string>
@@ -13,12 +17,16 @@
 namespace spikevid {
 
 class Decoder;
+class GpuLane;
 struct EncoderInfo;
 
 struct DecodeConfig {
   std::string decoder = "models/weights/sid-natural.svm";
   std::string device = "cpu";
   TileGrid tiles;  // the frame's tiles, blended back (1×1: none)
+  bool half = false;         // half precision (CUDA only)
+  bool cuda_graphs = false;  // the decoder's forward pass as a CUDA graph (CUDA path only)
+  int max_batch = 1;         // the most frames per process_batch (the graph's capacity)
 };
 
 class DecodeStage {
@@ -28,10 +36,13 @@ class DecodeStage {
   ReconstructionPtr process(SpikesPtr spikes);
   std::vector<ReconstructionPtr> process_batch(std::vector<SpikesPtr> spikes);
   const Decoder& decoder() const { return *decoder_; }
+  // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
+  std::vector<double> gpu_ms();
 
  private:
   DecodeConfig config_;
   std::unique_ptr<Decoder> decoder_;
+  std::unique_ptr<GpuLane> lane_;
 };
 
 }  // namespace spikevid

@@ -3,12 +3,14 @@
 #include <torch/torch.h>
 
 #include "models/encoder.h"
+#include "stages/gpu_lane.h"
 
 namespace spikevid {
 
 EncodeStage::EncodeStage(EncodeConfig config)
     : config_(std::move(config)),
-      encoder_(load_encoder(config_.encoder, torch::Device(config_.device))) {
+      encoder_(load_encoder(config_.encoder, torch::Device(config_.device))),
+      lane_(make_gpu_lane(config_.device)) {
   if (config_.bins < 1) throw std::invalid_argument("encode: --bins must be at least 1");
   encoder_->mutable_info().bins = config_.bins;
 }
@@ -32,17 +34,38 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
   inputs.reserve(frames.size());
   for (const auto& f : frames) inputs.push_back(f->tiles.defined() ? f->tiles : f->image);
   // All tiles of all frames in one batch, then each frame takes its own back.
-  auto counts = encoder_->spikes(torch::cat(inputs));
+  torch::Tensor counts;
+  const torch::Device device(config_.device);
+  auto compute = [&] {
+    torch::Tensor batch = inputs.front();
+    if (inputs.size() > 1) {
+      // Gathered into page-locked memory on the CUDA path, so the upload is a DMA.
+      auto shape = batch.sizes().vec();
+      shape[0] = 0;
+      for (const auto& x : inputs) shape[0] += x.size(0);
+      batch = torch::empty(shape, batch.options().pinned_memory(lane_ != nullptr));
+      torch::cat_out(batch, inputs);
+    }
+    counts = encoder_->spikes(batch.to(batch.options().device(device), /*non_blocking=*/true));
+  };
+  GpuEventPtr ready;
+  if (lane_)
+    ready = lane_->run({}, compute);
+  else
+    compute();
   std::vector<SpikesPtr> out;
   out.reserve(frames.size());
   int64_t at = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     const int64_t n = inputs[i].size(0);
     out.push_back(std::make_unique<Spikes>(
-        Spikes{frames[i]->meta, frames[i]->image, counts.narrow(0, at, n), frames[i]->pts_ns}));
+        Spikes{frames[i]->meta, frames[i]->image, counts.narrow(0, at, n), frames[i]->pts_ns,
+               ready}));
     at += n;
   }
   return out;
 }
+
+std::vector<double> EncodeStage::gpu_ms() { return lane_ ? lane_->gpu_ms() : std::vector<double>{}; }
 
 }  // namespace spikevid

@@ -1,7 +1,10 @@
 #pragma once
-// Inputs: FramePtr (tiles [T,1,S,S], gray). Outputs: SpikesPtr (counts [T,bins,N]).
+// Inputs: FramePtr (tiles [T,1,S,S], gray, on the CPU). Outputs: SpikesPtr
+// (counts [T,bins,N] on the stage's device).
 // Threading: process() runs on one thread at a time, not always the same one;
-// no thread_local. Blocking: never, except on the device it computes on.
+// no thread_local. Blocking: never, except on the device it computes on; on
+// the CUDA path not even that: the tiles are uploaded asynchronously on the
+// stage's own stream and the Spikes carry the event that says they are done.
 // A batch is encoded as one tensor, faster than one by one. The Poisson draws
 // come from torch's global generator, seeded with config.seed at the first
 // frame: in a pipeline, the encode stage is the only stage that draws.
@@ -14,6 +17,7 @@
 namespace spikevid {
 
 class Encoder;
+class GpuLane;
 
 struct EncodeConfig {
   std::string encoder = "models/weights/encoder-cnn.svm";  // or "retina", a .pt
@@ -29,10 +33,13 @@ class EncodeStage {
   SpikesPtr process(FramePtr frame);
   std::vector<SpikesPtr> process_batch(std::vector<FramePtr> frames);
   Encoder& encoder() { return *encoder_; }
+  // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
+  std::vector<double> gpu_ms();
 
  private:
   EncodeConfig config_;
   std::unique_ptr<Encoder> encoder_;
+  std::unique_ptr<GpuLane> lane_;
   bool seeded_ = false;
 };
 

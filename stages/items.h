@@ -14,6 +14,8 @@
 
 namespace spikevid {
 
+class GpuEvent;  // stages/gpu_lane.h
+
 struct Captured {
   FrameMeta meta;
   GrayImage image;          // 8-bit gray, as the source gave it
@@ -32,13 +34,16 @@ struct Spikes {
   torch::Tensor image;   // the input it came from (for the view and the scores); may be undefined
   torch::Tensor counts;  // [T,bins,N]
   std::int64_t pts_ns = 0;
+  // On the CUDA path: done when `counts` is. A consumer on another stream
+  // waits for it on the GPU; one on the host calls host_wait() first.
+  std::shared_ptr<const GpuEvent> ready;
 };
 
 struct Reconstruction {
   FrameMeta meta;
   torch::Tensor image;   // the input (undefined when decoding a spike file)
   torch::Tensor counts;  // [T,bins,N]
-  torch::Tensor output;  // [1,1,H,W] in [0,1], tiles blended
+  torch::Tensor output;  // [1,1,H,W] in [0,1], tiles blended, on the CPU (pinned on the CUDA path)
   std::int64_t pts_ns = 0;
 };
 

@@ -13,7 +13,7 @@ namespace spikevid {
 
 struct PreprocessConfig {
   TileGrid tiles;  // 1×1: one 64×64 input per frame
-  std::string device = "cpu";
+  bool pinned = false;  // page-locked output, for the CUDA path's asynchronous upload
 };
 
 class PreprocessStage {
@@ -26,7 +26,5 @@ class PreprocessStage {
   PreprocessConfig config_;
 };
 
-// Parses "RxC" (rows × columns, e.g. "3x4"); throws std::invalid_argument.
-TileGrid parse_tile_grid(const std::string& text);
 
 }  // namespace spikevid

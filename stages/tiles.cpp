@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -61,6 +62,44 @@ torch::Tensor blend_tiles(const torch::Tensor& tiles, const TileGrid& g) {
       weight.narrow(2, r * step, g.tile).narrow(3, c * step, g.tile).add_(w);
     }
   return sum / weight;
+}
+
+TileGrid parse_tile_grid(const std::string& text) {
+  const auto x = text.find('x');
+  TileGrid g;
+  try {
+    std::size_t used_r = 0, used_c = 0;
+    if (x == std::string::npos) throw std::invalid_argument("");
+    g.rows = std::stoi(text.substr(0, x), &used_r);
+    g.cols = std::stoi(text.substr(x + 1), &used_c);
+    if (used_r != x || used_c != text.size() - x - 1) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--tiles: expected ROWSxCOLS such as 3x4, got '" + text + "'");
+  }
+  if (g.rows < 1 || g.cols < 1 || g.rows > 32 || g.cols > 32)
+    throw std::invalid_argument("--tiles: rows and columns must be 1 to 32, got '" + text + "'");
+  return g;
+}
+
+FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height,
+                           const TileGrid& grid, bool pinned) {
+  if (width != grid.width() || height != grid.height())
+    throw std::runtime_error("preprocess: a " + std::to_string(width) + "x" +
+                             std::to_string(height) + " frame, expected the grid's " +
+                             std::to_string(grid.width()) + "x" + std::to_string(grid.height()));
+  auto image = torch::from_blob(const_cast<std::uint8_t*>(pixels), {1, 1, height, width},
+                                torch::kUInt8)
+                   .to(torch::kFloat32)
+                   .div_(255.0);
+  auto f = std::make_unique<Frame>();
+  f->tiles = grid.rows * grid.cols == 1 ? image : cut_tiles(image, grid).contiguous();
+  if (pinned) {
+    // Page-locked, so the encode stage's upload is an asynchronous DMA.
+    image = image.pin_memory();
+    f->tiles = grid.rows * grid.cols == 1 ? image : f->tiles.pin_memory();
+  }
+  f->image = std::move(image);
+  return f;
 }
 
 }  // namespace spikevid

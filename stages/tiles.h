@@ -4,7 +4,12 @@
 // batch, and the decoded tiles are blended back with weights that ramp across
 // each overlap, so a tile's own bias fades into its neighbour's instead of
 // ending in a seam.
+#include <cstdint>
+#include <string>
+
 #include <torch/types.h>
+
+#include "stages/items.h"
 
 namespace spikevid {
 
@@ -26,5 +31,15 @@ torch::Tensor cut_tiles(const torch::Tensor& frame, const TileGrid& grid);
 // The inverse: tiles [rows·cols,1,tile,tile] → frame [1,1,H,W]. Blending
 // identical overlaps returns them exactly.
 torch::Tensor blend_tiles(const torch::Tensor& tiles, const TileGrid& grid);
+
+// Parses "RxC" (rows × columns, e.g. "3x4"); throws std::invalid_argument.
+TileGrid parse_tile_grid(const std::string& text);
+
+// 8-bit gray pixels already at the grid's size (height × width, row-major) →
+// a Frame: image [1,1,H,W] in [0,1] and its tiles (T = 1: the image itself),
+// on the CPU; in page-locked memory when `pinned` (the CUDA path uploads
+// them asynchronously). Throws std::runtime_error on another size.
+FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height,
+                           const TileGrid& grid, bool pinned);
 
 }  // namespace spikevid

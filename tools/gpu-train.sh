@@ -4,7 +4,7 @@
 # then: the CNN encoder, SID on natural patches, SID on MNIST, test scores, and
 # (as time allows) SID at three cell counts. Everything lands in OUT_DIR.
 #
-#   tools/gpu-train.sh OUT_DIR [BUDGET_MINUTES] [full|finetune|improve]
+#   tools/gpu-train.sh OUT_DIR [BUDGET_MINUTES] [full|finetune|improve|lite]
 #
 # finetune: continues the shipped SIDs (models/weights) at a tenth of the
 # learning rate, for the minutes left; nothing else.
@@ -12,6 +12,10 @@
 # learning-rate schedule over its minutes: the shipped natural SID continued,
 # SID-lite trained from scratch, the shipped MNIST SID continued; then their
 # validation and test scores. Logs and scores land in OUT_DIR/logs.tar.gz.
+# lite: two SID-lite runs side by side, each with a cosine schedule over the
+# minutes: the shipped one continued, and one twice as wide (--width 1024)
+# from scratch; then their test scores, in OUT_DIR/logs.tar.gz.
+# SPIKEVID_CUDA=OFF builds without the CUDA path (training does not need it).
 #
 # Needs: data/packs/{natural,mnist}.pack (spikevid pack-data, made where OpenCV
 # is) and the header-only CLI11 and nlohmann in .carry/include, made here with
@@ -38,7 +42,7 @@ jobs=$(nproc)
 if [ -x "$build/tools/spikevid" ] && [ "${SPIKEVID_GPU_REBUILD:-1}" = 0 ]; then
   say "using the existing $build"
 elif ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSPIKEVID_LIBTORCH_ONLY=ON \
-      -DSPIKEVID_BUILD_TESTS=OFF -DCMAKE_PREFIX_PATH="$prefix" \
+      -DSPIKEVID_BUILD_TESTS=OFF -DCMAKE_PREFIX_PATH="$prefix" -DSPIKEVID_CUDA="${SPIKEVID_CUDA:-ON}" \
       -DSPIKEVID_EXTRA_INCLUDE="$PWD/.carry/include" >"$out/build.txt" 2>&1 ||
    ! cmake --build "$build" -j"$jobs" --target spikevid >>"$out/build.txt" 2>&1; then
   say "build failed:"; grep -E "error|Error" -A3 "$out/build.txt" | head -60 | tee -a "$log"; exit 1
@@ -54,6 +58,28 @@ if [ "$plan" = finetune ]; then
     -o "$w/sid-natural.svm" --device "$dev" --epochs 1000 --minutes "$(mins 10 0.9)"
   run train --data data/packs/mnist.pack --encoder $enc --init models/weights/sid-mnist.svm --lr 1e-4 \
     -o "$w/sid-mnist.svm" --device "$dev" --epochs 1000 --images-per-epoch 8000 --minutes "$(mins 10 0.25)"
+  say "done"
+  exit 0
+fi
+
+if [ "$plan" = lite ]; then
+  enc=models/weights/encoder-cnn.svm
+  m=$(mins 20 0.6)
+  mkdir -p /tmp/logs
+  bg() { local name=$1; shift; say "start $name: $*"; "$sv" "$@" >"/tmp/logs/$name.log" 2>&1 & }
+  bg lite train --decoder sid-lite --data data/packs/natural.pack --encoder $enc \
+    --init models/weights/sid-lite-natural.svm --lr 5e-4 --lr-schedule cosine \
+    -o "$w/sid-lite-natural.svm" --device "$dev" --epochs 1000 --minutes "$m"
+  bg wide train --decoder sid-lite --width 1024 --data data/packs/natural.pack --encoder $enc \
+    --lr 1e-3 --lr-schedule cosine -o "$w/sid-lite-wide-natural.svm" --device "$dev" --epochs 1000 \
+    --minutes "$m"
+  wait
+  for f in lite wide; do say "$f: $(grep -E 'validation|cosine|stopped|finished' /tmp/logs/$f.log | tail -3 | tr '\n' ' ')"; done
+  for d in sid-lite-natural sid-lite-wide-natural; do
+    [ -f "$w/$d.svm" ] && run eval --data data/packs/natural.pack --encoder $enc --sid "$w/$d.svm" --linear none \
+      --device "$dev" --json "/tmp/logs/$d-test.json"
+  done
+  tar -C /tmp -czf "$out/logs.tar.gz" logs
   say "done"
   exit 0
 fi

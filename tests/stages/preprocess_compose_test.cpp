@@ -41,7 +41,7 @@ TEST_CASE("preprocess: tiles cover the frame as the grid says", "[preprocess]") 
   TileGrid g;
   g.rows = 2;
   g.cols = 3;
-  PreprocessStage pre(PreprocessConfig{g, "cpu"});
+  PreprocessStage pre(PreprocessConfig{g, false});
   auto f = pre.process(gray_frame(640, 480, 40, 200));
   CHECK(f->image.sizes() == torch::IntArrayRef({1, 1, g.height(), g.width()}));
   CHECK(f->tiles.sizes() == torch::IntArrayRef({6, 1, 64, 64}));

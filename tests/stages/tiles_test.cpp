@@ -59,3 +59,17 @@ TEST_CASE("tiles: bad grids and frames are refused", "[tiles]") {
   CHECK_THROWS_AS(check_tile_grid(TileGrid{2, 2, 64, 32}), std::invalid_argument);
   CHECK_THROWS(cut_tiles(torch::zeros({1, 1, 64, 64}), TileGrid{2, 2, 64, 16}));
 }
+
+TEST_CASE("frame_from_pixels: image in [0,1] and its tiles; another size is refused", "[tiles]") {
+  TileGrid g{2, 2, 64, 16};
+  std::vector<std::uint8_t> px(static_cast<std::size_t>(g.width()) * g.height());
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i % 251);
+  auto f = frame_from_pixels(px.data(), g.width(), g.height(), g, false);
+  CHECK(f->image.sizes() == torch::IntArrayRef({1, 1, g.height(), g.width()}));
+  CHECK(f->image.flatten()[300].item<float>() == Approx((300 % 251) / 255.0));
+  CHECK(f->tiles.sizes() == torch::IntArrayRef({4, 1, 64, 64}));
+  CHECK(torch::equal(f->tiles, cut_tiles(f->image, g)));
+  auto one = frame_from_pixels(px.data(), 64, 64, TileGrid{}, false);
+  CHECK(torch::equal(one->tiles, one->image));
+  CHECK_THROWS_AS(frame_from_pixels(px.data(), 64, 64, g, false), std::runtime_error);
+}

@@ -39,7 +39,12 @@ with tempfile.TemporaryDirectory() as d:
     rows = open(csv).read().splitlines()
     assert rows[0].startswith("run,decoder,tiles,batch") and len(rows) == 1 + 2 * 6
     # Bad values: usage errors, one line.
-    for bad in (["--tiles", "3by4"], ["--mode", "fast"], ["--batch", "0"], ["--device", "tpu"]):
+    for run in rep["runs"]:
+        assert run["config"]["precision"] == "float32" and run["config"]["cuda_graphs"] is False
+        assert "gpu" not in run  # the CUDA path's figures only on a CUDA device
+    for bad in (["--tiles", "3by4"], ["--mode", "fast"], ["--batch", "0"], ["--device", "tpu"],
+                ["--precision", "float16"], ["--precision", "double"], ["--cuda-graphs", "on"],
+                ["--cuda-graphs", "maybe"]):
         r = subprocess.run([sv, "bench", "--frames", "2"] + bad, capture_output=True, text=True)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, (bad, r.stderr)
 print("bench report: all checks passed")

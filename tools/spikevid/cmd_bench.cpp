@@ -4,9 +4,15 @@
 // and memory, the models' FLOP/s against this machine's matrix-product peak,
 // and the pipeline's efficiency against the same stages run one after another
 // on one thread. Sweeps over every list option run each combination.
+// On a CUDA device the model stages take the CUDA path (stages/gpu_lane.h):
+// GPU time per stage from CUDA events, half precision and CUDA graphs as
+// options, and the GPU's reconstruction of a fixed input against the CPU's.
+// A LibTorch-only build (a GPU machine without OpenCV or GStreamer) has
+// synthetic frames only and no --plot.
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -14,13 +20,14 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "io/video_source.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
 #include "models/sid.h"
@@ -29,20 +36,50 @@
 #include "pipeline/pipeline.h"
 #include "stages/decode_stage.h"
 #include "stages/encode_stage.h"
-#include "stages/preprocess.h"
+#include "stages/gpu_lane.h"
 #include "stages/synthetic_source.h"
-#include "tools/spikevid/bench_plot.h"
+#include "stages/tiles.h"
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
+#ifdef SPIKEVID_HAVE_IO
+#include "io/video_source.h"
+#include "stages/preprocess.h"
+#include "tools/spikevid/bench_plot.h"
+#endif
 
 namespace spikevid::cli {
 namespace {
+
+#ifdef SPIKEVID_HAVE_IO
+using Preprocess = PreprocessStage;
+#else
+struct PreprocessConfig {
+  TileGrid tiles;
+  bool pinned = false;
+};
+// Without OpenCV: frames come at the grid's size (synthetic), nothing to resize.
+class Preprocess {
+ public:
+  explicit Preprocess(PreprocessConfig config) : config_(config) {}
+  FramePtr process(CapturedPtr c) {
+    auto f = frame_from_pixels(c->image.pixels.data(), c->image.width, c->image.height,
+                               config_.tiles, config_.pinned);
+    f->meta = c->meta;
+    f->pts_ns = c->pts_ns;
+    return f;
+  }
+
+ private:
+  PreprocessConfig config_;
+};
+#endif
 
 struct BenchArgs {
   CommonOptions common;
   std::string mode = "offline", source = "synthetic";
   std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
-      decoders{"models/weights/sid-natural.svm"}, devices{"cpu"};
+      decoders{"models/weights/sid-natural.svm"}, devices{"cpu"}, precisions{"float32"},
+      graphs{"off"};
   std::vector<int> batches{1}, threads{1};
   double fps = 30;
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
@@ -55,18 +92,29 @@ struct BenchArgs {
 struct RunConfig {
   std::string encoder, decoder, device, tiles;
   int batch = 1, threads = 1;
+  std::string precision = "float32", graphs = "off";
 };
 
 // Distinct synthetic frames, made before the run so making them costs nothing in it.
 constexpr int kSyntheticFrames = 64;
 
-std::vector<GrayImage> synthetic_frames(int side) {
+// At the grid's size: the centre of a square synthetic scene.
+std::vector<GrayImage> synthetic_frames(const TileGrid& grid) {
+  const int h = grid.height(), w = grid.width(), side = std::max(h, w);
   SyntheticSource src(SyntheticConfig{side, kSyntheticFrames, 1});
   std::vector<GrayImage> out;
   while (auto f = src.next()) {
-    auto t = f->image.squeeze().mul(255).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+    auto t = f->image.squeeze()
+                 .narrow(0, (side - h) / 2, h)
+                 .narrow(1, (side - w) / 2, w)
+                 .mul(255)
+                 .round()
+                 .clamp(0, 255)
+                 .to(torch::kUInt8)
+                 .contiguous();
     GrayImage g;
-    g.width = g.height = side;
+    g.width = w;
+    g.height = h;
     g.pixels.assign(t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
     out.push_back(std::move(g));
   }
@@ -81,27 +129,32 @@ double encoder_flops(const EncoderInfo& e) {
 
 double decoder_flops(const DecoderInfo& d) {
   if (d.architecture == "sid") return sid_flops_per_frame(d.n_inputs);
-  if (d.architecture == "sid-lite") return sid_lite_flops_per_frame(d.n_inputs);
+  if (d.architecture == "sid-lite")
+    return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth));
   if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
   return 0;
 }
 
-// The matrix-product peak of this machine with `threads` threads: the best of
-// eight 2048×2048 float32 products, measured once per thread count and device
-// (this VM's speed wanders: one product alone varied by 2×).
-double matmul_peak_flops(int threads, const std::string& device) {
-  static std::map<std::pair<int, std::string>, double> measured;
-  const auto key = std::make_pair(threads, device);
+// The matrix-product peak with `threads` threads: the best of eight n×n
+// products (2048 on a CPU, 8192 on a GPU) in the run's precision, measured
+// once per thread count, device and precision (this VM's speed wanders: one
+// product alone varied by 2×).
+double matmul_peak_flops(int threads, const std::string& device, const std::string& precision) {
+  static std::map<std::tuple<int, std::string, std::string>, double> measured;
+  const auto key = std::make_tuple(threads, device, precision);
   if (auto it = measured.find(key); it != measured.end()) return it->second;
   torch::set_num_threads(threads);
-  const int64_t n = 2048;
-  auto a = torch::randn({n, n}, torch::Device(device)),
-       b = torch::randn({n, n}, torch::Device(device));
+  const bool gpu = torch::Device(device).is_cuda();
+  const int64_t n = gpu ? 8192 : 2048;
+  const auto opts = torch::TensorOptions()
+                        .device(torch::Device(device))
+                        .dtype(precision == "float16" ? torch::kHalf : torch::kFloat32);
+  auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   double best = 0;
   for (int i = 0; i < 9; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     auto c = torch::mm(a, b);
-    (void)c.sum().item<float>();  // waits for the device
+    (void)c.sum().item<double>();  // waits for the device
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) best = std::max(best, 2.0 * n * n * n / s);
   }
@@ -135,6 +188,27 @@ std::string machine_cpu() {
   return "unknown";
 }
 
+// The largest absolute pixel difference between the GPU's reconstruction (in
+// the run's precision) and the CPU's (float32) of the same spike counts:
+// the encoder's, on the CPU, of `input`. Once per decoder and precision.
+double gpu_vs_cpu_difference(const RunConfig& rc, Encoder& encoder, const torch::Tensor& input) {
+  static std::map<std::pair<std::string, std::string>, double> measured;
+  const auto key = std::make_pair(rc.decoder, rc.precision);
+  if (auto it = measured.find(key); it != measured.end()) return it->second;
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(7);
+  const auto counts = encoder.spikes(input.to(torch::Device(rc.device))).cpu();
+  auto on_cpu = load_decoder(rc.decoder, encoder.info(), torch::kCPU);
+  auto on_gpu = load_decoder(rc.decoder, encoder.info(), torch::Device(rc.device));
+  if (rc.precision == "float16") on_gpu->set_precision(torch::kHalf);
+  const double d = (on_gpu->decode(counts.to(torch::Device(rc.device))).cpu() - on_cpu->decode(counts))
+                       .abs()
+                       .max()
+                       .item<double>();
+  measured[key] = d;
+  return d;
+}
+
 struct RunResult {
   nlohmann::json json;
   std::vector<double> e2e_ms;  // per frame at the sink, in order, warm-up included
@@ -145,18 +219,20 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const bool realtime = a.mode == "realtime";
   const std::int64_t frames = a.frames > 0 ? a.frames : realtime ? 300 : 600;
   const TileGrid grid = parse_tile_grid(rc.tiles);
+  const bool cuda = torch::Device(rc.device).is_cuda();
   torch::set_num_threads(rc.threads);
   EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
-  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid}, encode.encoder().info());
+  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid, rc.precision == "float16",
+                                  rc.graphs == "on", rc.batch},
+                     encode.encoder().info());
   const auto& enc_info = encode.encoder().info();
-  PreprocessStage pre(PreprocessConfig{grid, rc.device});
+  Preprocess pre(PreprocessConfig{grid, cuda});
 
-  std::vector<GrayImage> pool;
+  std::vector<GrayImage> pool = synthetic_frames(grid);
+#ifdef SPIKEVID_HAVE_IO
   std::unique_ptr<VideoSource> source;
-  if (a.source == "synthetic")
-    pool = synthetic_frames(std::max(grid.height(), grid.width()));
-  else
-    source = open_video_source(a.source);
+  if (a.source != "synthetic") source = open_video_source(a.source);
+#endif
 
   // The models' first calls allocate and pick kernels: done before the clock
   // starts, as a live system would, so no first-frame stall drops frames.
@@ -164,8 +240,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     std::vector<FramePtr> batch;
     for (int i = 0; i < rc.batch; ++i) {
       auto c = std::make_unique<Captured>();
-      c->image = pool.empty() ? synthetic_frames(std::max(grid.height(), grid.width())).front()
-                              : pool[static_cast<std::size_t>(i) % pool.size()];
+      c->image = pool[static_cast<std::size_t>(i) % pool.size()];
       batch.push_back(pre.process(std::move(c)));
     }
     (void)decode.process_batch(encode.process_batch(std::move(batch)));
@@ -185,11 +260,14 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     if (realtime)  // paced like a camera: frame i is due at i/fps
       std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
     auto c = std::make_unique<Captured>();
+#ifdef SPIKEVID_HAVE_IO
     if (source) {
       auto f = source->next();
       if (!f) return std::nullopt;
       c->image = std::move(f->image);
-    } else {
+    } else
+#endif
+    {
       c->image = pool[static_cast<std::size_t>(emitted % kSyntheticFrames)];
     }
     c->pts_ns = static_cast<std::int64_t>(1e9 * static_cast<double>(emitted) / a.fps);
@@ -199,20 +277,21 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   auto f = p.add_transform<FramePtr>("preprocess", captured,
                                      [&](CapturedPtr c) { return pre.process(std::move(c)); });
   // Each model stage sets its own thread's LibTorch threads (OpenMP's count
-  // is per thread), and times its model calls for the FLOP/s figures.
+  // is per thread), and times its model calls for the FLOP/s figures: on a
+  // CPU by the clock; on the CUDA path by CUDA events (GPU time, read after
+  // the run), since the encode stage does not wait for its GPU work.
   struct ModelTime {
     bool threads_set = false;
     double seconds = 0;
     std::int64_t frames = 0;
   } enc_time, dec_time;
-  const bool cuda = rc.device == "cuda";
+  const auto enc_gpu_before = encode.gpu_ms().size(), dec_gpu_before = decode.gpu_ms().size();
   auto s = p.add_batch_transform<SpikesPtr>(
       "encode", f, static_cast<std::size_t>(rc.batch), [&](std::vector<FramePtr> v) {
         if (!enc_time.threads_set) torch::set_num_threads(rc.threads), enc_time.threads_set = true;
         const auto t = std::chrono::steady_clock::now();
         enc_time.frames += static_cast<std::int64_t>(v.size());
         auto out = encode.process_batch(std::move(v));
-        if (cuda) (void)out.back()->counts.sum().item<float>();  // waits for the GPU
         enc_time.seconds +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         return out;
@@ -222,8 +301,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
         if (!dec_time.threads_set) torch::set_num_threads(rc.threads), dec_time.threads_set = true;
         const auto t = std::chrono::steady_clock::now();
         dec_time.frames += static_cast<std::int64_t>(v.size());
-        auto out = decode.process_batch(std::move(v));
-        if (cuda) (void)out.back()->output.sum().item<float>();
+        auto out = decode.process_batch(std::move(v));  // on the GPU: waits for its own event
         dec_time.seconds +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         return out;
@@ -240,12 +318,23 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const double cpu = cpu_seconds() - cpu0;
   const auto summary = p.recorder().summary();
   write_latency_reports(p.recorder(), {"", "", trace_path});
+  // The pipeline's GPU times (CUDA path), before the sequential run adds its own.
+  auto enc_gpu = encode.gpu_ms(), dec_gpu = decode.gpu_ms();
+  enc_gpu.erase(enc_gpu.begin(), enc_gpu.begin() + static_cast<long>(enc_gpu_before));
+  dec_gpu.erase(dec_gpu.begin(), dec_gpu.begin() + static_cast<long>(dec_gpu_before));
+  auto sum_s = [](const std::vector<double>& ms) {
+    double t = 0;
+    for (double x : ms) t += x;
+    return t / 1e3;
+  };
+  if (!enc_gpu.empty()) enc_time.seconds = sum_s(enc_gpu);
+  if (!dec_gpu.empty()) dec_time.seconds = sum_s(dec_gpu);
 
   // The same stages one after another on one thread, on the same frames, same batch.
   double sequential_fps = 0;
   if (!a.no_sequential && a.source == "synthetic") {
     torch::set_num_threads(rc.threads);
-    const std::int64_t n = std::min<std::int64_t>(frames, 200);
+    const std::int64_t n = std::min<std::int64_t>(frames, cuda ? 2000 : 200);
     const auto s0 = std::chrono::steady_clock::now();
     for (std::int64_t i = 0; i < n; i += rc.batch) {
       std::vector<FramePtr> batch;
@@ -255,15 +344,16 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
         batch.push_back(pre.process(std::move(c)));
       }
       auto out = decode.process_batch(encode.process_batch(std::move(batch)));
-      (void)out.back()->output.sum().item<float>();
+      (void)out.back()->output.sum().item<float>();  // on the CPU: the decode stage waited
     }
     sequential_fps = static_cast<double>(n) /
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
   }
 
-  const double peak = matmul_peak_flops(rc.threads, rc.device);
+  const double peak = matmul_peak_flops(rc.threads, rc.device, rc.precision);
   const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const double peak_all = rc.device == "cpu" ? matmul_peak_flops(all_cores, rc.device) : peak;
+  const double peak_all =
+      cuda ? peak : matmul_peak_flops(all_cores, rc.device, rc.precision);
   const double enc_f = encoder_flops(enc_info);
   const double dec_f = decoder_flops(decode.decoder().info());
   const int tiles = grid.rows * grid.cols;
@@ -285,6 +375,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                  {"device", rc.device},
                  {"tiles", rc.tiles},
                  {"batch", rc.batch},
+                 {"precision", rc.precision},
+                 {"cuda_graphs", rc.graphs == "on"},
                  {"threads_per_model_stage", rc.threads}};
   j["fps"] = fps;
   j["sequential_fps"] = sequential_fps;
@@ -315,10 +407,24 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                   {"decoder_mflop_per_frame", dec_f * tiles / 1e6},
                   {"encoder_gflops", achieved(enc_f, enc_time) / 1e9},
                   {"decoder_gflops", achieved(dec_f, dec_time) / 1e9},
-                  {"decoder_fraction_of_peak", peak > 0 ? achieved(dec_f, dec_time) / peak : 0}};
+                  {"decoder_fraction_of_peak", peak > 0 ? achieved(dec_f, dec_time) / peak : 0},
+                  {"model_time", cuda && !dec_gpu.empty() ? "gpu (CUDA events)" : "wall clock"}};
+  if (cuda) {
+    const torch::Tensor fixed_input = pre.process([&] {
+      auto c = std::make_unique<Captured>();
+      c->image = pool.front();
+      return c;
+    }())->tiles;
+    j["gpu"] = {{"device", describe_gpu(rc.device)},
+                {"cuda_path", have_cuda_path()},
+                {"encode_gpu_ms", stats_json(compute_latency_stats(enc_gpu))},
+                {"decode_gpu_ms", stats_json(compute_latency_stats(dec_gpu))},
+                {"max_abs_diff_vs_cpu", gpu_vs_cpu_difference(rc, encode.encoder(), fixed_input)}};
+  }
   log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", " << rc.threads
-      << " thread(s) per model stage, " << rc.device << ", " << a.mode << ": " << std::fixed
-      << std::setprecision(1) << fps << " frames/s";
+      << " thread(s) per model stage, " << rc.device;
+  if (cuda) log << " " << rc.precision << (rc.graphs == "on" ? " CUDA graphs" : "");
+  log << ", " << a.mode << ": " << std::fixed << std::setprecision(1) << fps << " frames/s";
   if (sequential_fps > 0)
     log << " (one thread, one stage after another: " << sequential_fps << "; efficiency "
         << std::setprecision(2) << fps / sequential_fps << ")";
@@ -329,7 +435,15 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
       << " GFLOP/s matrix-product peak with " << rc.threads << " thread(s) ("
       << 100 * j["compute"]["decoder_fraction_of_peak"].get<double>()
       << " %; all cores: " << peak_all / 1e9 << "); CPU " << cpu / std::max(wall, 1e-9)
-      << " cores; peak memory " << std::setprecision(0) << peak_rss_mb() << " MB\n\n";
+      << " cores; peak memory " << std::setprecision(0) << peak_rss_mb() << " MB\n";
+  if (cuda)
+    log << std::setprecision(3) << "gpu: " << j["gpu"]["device"].get<std::string>()
+        << "; GPU time per batch: encode p50 " << j["gpu"]["encode_gpu_ms"]["p50_ms"].get<double>()
+        << " ms, decode p50 " << j["gpu"]["decode_gpu_ms"]["p50_ms"].get<double>() << " ms, p99 "
+        << j["gpu"]["decode_gpu_ms"]["p99_ms"].get<double>() << " ms; largest pixel difference from "
+        << "the CPU's reconstruction " << std::scientific << std::setprecision(2)
+        << j["gpu"]["max_abs_diff_vs_cpu"].get<double>() << std::fixed << "\n";
+  log << "\n";
   return {j, std::move(e2e)};
 }
 
@@ -347,14 +461,17 @@ double rss_mb() {
 // the sink keeps end-to-end latency in a buffer sized before the run.
 nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   const RunConfig rc{a.encoders.front(), a.decoders.front(), a.devices.front(),
-                     a.tiles.front(),    a.batches.front(),  a.threads.front()};
+                     a.tiles.front(),    a.batches.front(),  a.threads.front(),
+                     a.precisions.front(), a.graphs.front()};
   const TileGrid grid = parse_tile_grid(rc.tiles);
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
   torch::set_num_threads(rc.threads);
   EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
-  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid}, encode.encoder().info());
-  PreprocessStage pre(PreprocessConfig{grid, rc.device});
-  const auto pool = synthetic_frames(std::max(grid.height(), grid.width()));
+  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid, rc.precision == "float16",
+                                  rc.graphs == "on", rc.batch},
+                     encode.encoder().info());
+  Preprocess pre(PreprocessConfig{grid, torch::Device(rc.device).is_cuda()});
+  const auto pool = synthetic_frames(grid);
   PipelineConfig pc;
   pc.channel = ChannelConfig{1, Overflow::keep_latest};
   pc.record_latency = false;
@@ -475,6 +592,25 @@ void run_bench(BenchArgs& a) {
     }
   if (a.mode != "offline" && a.mode != "realtime")
     throw UsageError("--mode: expected offline or realtime, got '" + a.mode + "'");
+  const bool any_cpu = std::find(a.devices.begin(), a.devices.end(), "cpu") != a.devices.end();
+  for (const auto& p : a.precisions)
+    if (p != "float32" && p != "float16")
+      throw UsageError("--precision: expected float32 or float16, got '" + p + "'");
+    else if (p == "float16" && any_cpu)
+      throw UsageError("--precision float16: half precision needs --device cuda alone");
+  for (const auto& g : a.graphs)
+    if (g != "off" && g != "on")
+      throw UsageError("--cuda-graphs: expected off or on, got '" + g + "'");
+    else if (g == "on" && any_cpu)
+      throw UsageError("--cuda-graphs on: CUDA graphs need --device cuda alone");
+    else if (g == "on" && !have_cuda_path())
+      throw std::runtime_error("--cuda-graphs on: this build has no CUDA path (a CPU LibTorch)");
+#ifndef SPIKEVID_HAVE_IO
+  if (a.source != "synthetic")
+    throw UsageError("--source: this LibTorch-only build has synthetic frames only");
+  if (!a.plot_path.empty())
+    throw UsageError("--plot: this LibTorch-only build has no OpenCV to draw with");
+#endif
   if (a.soak_minutes > 0) {
     auto j = run_soak(a, std::cout);
     j["machine"] = {{"cpu", machine_cpu()},
@@ -494,13 +630,16 @@ void run_bench(BenchArgs& a) {
       for (const auto& dec : a.decoders)
         for (const auto& t : a.tiles)
           for (int b : a.batches)
-            for (int th : a.threads) runs.push_back(RunConfig{enc, dec, dev, t, b, th});
+            for (int th : a.threads)
+              for (const auto& prec : a.precisions)
+                for (const auto& g : a.graphs)
+                  runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g});
   // The peaks first, before any pipeline has warmed or loaded the machine.
   for (const auto& rc : runs) {
-    (void)matmul_peak_flops(rc.threads, rc.device);
+    (void)matmul_peak_flops(rc.threads, rc.device, rc.precision);
     if (rc.device == "cpu")
       (void)matmul_peak_flops(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-                              "cpu");
+                              "cpu", rc.precision);
   }
   nlohmann::json all = nlohmann::json::array();
   std::vector<std::vector<double>> e2es;
@@ -515,7 +654,9 @@ void run_bench(BenchArgs& a) {
   top["machine"] = {{"cpu", machine_cpu()},
                     {"cores", std::thread::hardware_concurrency()},
                     {"libtorch", TORCH_VERSION},
-                    {"cuda_available", torch::cuda::is_available()}};
+                    {"cuda_available", torch::cuda::is_available()},
+                    {"cuda_path", have_cuda_path()},
+                    {"gpu", describe_gpu("cuda")}};
   top["command"] = command_line();
   if (!a.json_path.empty()) {
     std::ofstream out(a.json_path);
@@ -523,15 +664,17 @@ void run_bench(BenchArgs& a) {
   }
   if (!a.csv_path.empty()) {
     std::ofstream out(a.csv_path);
-    out << "run,decoder,tiles,batch,threads,device,mode,stage,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
-           "mean_ms,fps,efficiency\n";
+    out << "run,decoder,tiles,batch,threads,device,precision,cuda_graphs,mode,stage,p50_ms,p90_ms,"
+           "p99_ms,p999_ms,max_ms,mean_ms,fps,efficiency\n";
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& r = all[i];
       const auto& c = r["config"];
       auto row = [&](const std::string& stage, const nlohmann::json& s) {
         out << i << ',' << c["decoder"].get<std::string>() << ',' << c["tiles"].get<std::string>()
             << ',' << c["batch"] << ',' << c["threads_per_model_stage"] << ','
-            << c["device"].get<std::string>() << ',' << c["mode"].get<std::string>() << ',' << stage
+            << c["device"].get<std::string>() << ',' << c["precision"].get<std::string>() << ','
+            << (c["cuda_graphs"].get<bool>() ? "on" : "off") << ',' << c["mode"].get<std::string>()
+            << ',' << stage
             << ',' << s["p50_ms"] << ',' << s["p90_ms"] << ',' << s["p99_ms"] << ',' << s["p999_ms"]
             << ',' << s["max_ms"] << ',' << s["mean_ms"] << ',' << r["fps"] << ','
             << r["efficiency"] << '\n';
@@ -541,6 +684,7 @@ void run_bench(BenchArgs& a) {
     }
     if (!out) throw std::runtime_error(a.csv_path + ": write failed");
   }
+#ifdef SPIKEVID_HAVE_IO
   if (!a.plot_path.empty())
     for (std::size_t i = 0; i < e2es.size(); ++i) {
       std::string path = a.plot_path;
@@ -553,6 +697,9 @@ void run_bench(BenchArgs& a) {
                              c["tiles"].get<std::string>() + ", batch " +
                              std::to_string(c["batch"].get<int>()) + ", " + a.mode);
     }
+#else
+  (void)e2es;
+#endif
 }
 
 }  // namespace
@@ -568,7 +715,8 @@ void add_bench_command(CLI::App& app) {
       "  spikevid bench --mode realtime --fps 30 --json out/rt.json --plot out/rt.png\n"
       "  spikevid bench --batch 1,8 --threads 1,2 --decoder models/weights/sid-natural.svm,"
       "models/weights/sid-lite-natural.svm\n"
-      "  spikevid bench --tiles 1x1,2x2,3x4 --source data/video/vtest.avi");
+      "  spikevid bench --tiles 1x1,2x2,3x4 --source data/video/vtest.avi\n"
+      "  spikevid bench --device cuda --batch 1,8,64 --precision float32,float16 --cuda-graphs off,on");
   c->add_option("--mode", a->mode,
                 "offline (as fast as possible, lossless) or realtime (paced, keep_latest)")
       ->check(CLI::IsMember({"offline", "realtime"}));
@@ -587,6 +735,11 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::Range(1, 1024));
   c->add_option("--device", a->devices, "cpu, cuda")->delimiter(',');
+  c->add_option("--precision", a->precisions, "decoder precision: float32, float16 (CUDA)")
+      ->delimiter(',');
+  c->add_option("--cuda-graphs", a->graphs,
+                "off, on: the decoder's forward pass as a CUDA graph (CUDA path)")
+      ->delimiter(',');
   c->add_option("--encoder", a->encoders, "encoders")->delimiter(',');
   c->add_option("--decoder", a->decoders, "decoders")->delimiter(',');
   c->add_option("--soak", a->soak_minutes,

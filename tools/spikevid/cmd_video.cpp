@@ -31,6 +31,7 @@
 #include "stages/compose.h"
 #include "stages/decode_stage.h"
 #include "stages/encode_stage.h"
+#include "stages/gpu_lane.h"
 #include "stages/preprocess.h"
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
@@ -134,6 +135,7 @@ SpikeFileHeader spike_header(const EncoderInfo& e, const TileGrid& g, const std:
 
 // Appends one frame's counts [T,bins,N] as [bins, T·N] (the file's cell order).
 void append_spikes(SpikeFileWriter& w, const Spikes& s) {
+  host_wait(s.ready);  // on the CUDA path, the encode stage's stream may still be drawing them
   auto c = s.counts.detach().to(torch::kCPU, torch::kFloat32).permute({1, 0, 2}).contiguous();
   w.append(c.data_ptr<float>(), s.pts_ns);
 }
@@ -150,6 +152,7 @@ void run_video(VideoArgs& a) {
   a.encode.device = a.decode.device = device;
   const TileGrid grid = tile_grid(a.tiles);
   a.decode.tiles = grid;
+  a.decode.max_batch = a.batch;
   check_writable(a.output);
   check_writable(a.spikes_path);
   check_writable(a.stats_path);
@@ -295,8 +298,7 @@ void run_video(VideoArgs& a) {
       auto c = torch::from_blob(spike_in.counts.data() + emitted * per,
                                 {h.bins, tiles, enc_info.n_cells}, torch::kFloat32)
                    .permute({1, 0, 2})
-                   .contiguous()
-                   .to(torch::Device(device));
+                   .contiguous();  // the decode stage uploads it
       auto s = std::make_unique<Spikes>();
       s->counts = c;
       s->pts_ns = spike_in.timestamps_ns[static_cast<std::size_t>(emitted)];
@@ -305,7 +307,7 @@ void run_video(VideoArgs& a) {
     });
     add_decode_to_sink(spikes);
   } else {
-    PreprocessStage pre(PreprocessConfig{grid, device});
+    PreprocessStage pre(PreprocessConfig{grid, device == "cuda"});
     auto captured = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
       if (a.max_frames > 0 && emitted >= a.max_frames) return std::nullopt;
       auto f = source->next();

@@ -1,0 +1,92 @@
+#include <vector>
+
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include "models/decoder.h"
+#include "models/encoder.h"
+#include "stages/decode_stage.h"
+#include "stages/encode_stage.h"
+#include "stages/gpu_lane.h"
+#include "stages/tiles.h"
+
+using namespace spikevid;
+
+namespace {
+
+const std::string kWeights = SPIKEVID_WEIGHTS_DIR;
+
+FramePtr grey_frame(const TileGrid& g, std::uint8_t level) {
+  std::vector<std::uint8_t> px(static_cast<std::size_t>(g.width()) * g.height(), level);
+  return frame_from_pixels(px.data(), g.width(), g.height(), g, false);
+}
+
+}  // namespace
+
+TEST_CASE("model stages on the CPU: no lane, no events, output on the CPU in [0,1]", "[stages]") {
+  CHECK(make_gpu_lane("cpu") == nullptr);
+  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", "cpu", 1, 3});
+  TileGrid g;
+  g.rows = 2;
+  g.cols = 3;
+  DecodeStage dec(DecodeConfig{kWeights + "/sid-lite-natural.svm", "cpu", g},
+                  enc.encoder().info());
+  std::vector<FramePtr> frames;
+  frames.push_back(grey_frame(g, 40));
+  frames.push_back(grey_frame(g, 200));
+  auto spikes = enc.process_batch(std::move(frames));
+  REQUIRE(spikes.size() == 2);
+  CHECK(spikes[0]->ready == nullptr);
+  CHECK(spikes[0]->counts.size(0) == 6);
+  auto out = dec.process_batch(std::move(spikes));
+  REQUIRE(out.size() == 2);
+  for (const auto& r : out) {
+    CHECK(r->output.device().is_cpu());
+    CHECK(r->output.sizes() == torch::IntArrayRef({1, 1, g.height(), g.width()}));
+    CHECK(r->output.min().item<float>() >= 0);
+    CHECK(r->output.max().item<float>() <= 1);
+  }
+  // A dark frame decodes darker than a bright one.
+  CHECK(out[0]->output.mean().item<float>() < out[1]->output.mean().item<float>());
+  CHECK(enc.gpu_ms().empty());
+  CHECK(dec.gpu_ms().empty());
+}
+
+TEST_CASE("decode stage: half precision and CUDA graphs are refused without CUDA", "[stages]") {
+  if (torch::cuda::is_available()) return;  // the GPU case below covers them
+  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", "cpu", 1, 3});
+  DecodeConfig c{kWeights + "/sid-lite-natural.svm", "cpu", TileGrid{}};
+  c.half = true;
+  CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
+  c.half = false;
+  c.cuda_graphs = true;
+  CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
+}
+
+TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and without graphs",
+          "[stages][cuda]") {
+  if (!torch::cuda::is_available() || !have_cuda_path()) {
+    WARN("no CUDA device or no CUDA path in this build: the CUDA case did not run");
+    return;
+  }
+  auto enc = load_encoder(kWeights + "/encoder-cnn.svm", torch::kCPU);
+  torch::manual_seed(5);
+  auto images = torch::rand({4, 1, 64, 64});
+  auto counts = enc->spikes(images);
+  auto cpu = load_decoder(kWeights + "/sid-natural.svm", enc->info(), torch::kCPU);
+  const auto expected = cpu->decode(counts);
+  for (bool graphs : {false, true}) {
+    DecodeConfig c{kWeights + "/sid-natural.svm", "cuda", TileGrid{}};
+    c.cuda_graphs = graphs;
+    DecodeStage dec(c, enc->info());
+    for (int repeat = 0; repeat < 2; ++repeat)  // the second replays the graph
+      for (int64_t i = 0; i < 4; ++i) {
+        auto s = std::make_unique<Spikes>();
+        s->counts = counts.narrow(0, i, 1);
+        auto r = dec.process(std::move(s));
+        CHECK(r->output.device().is_cpu());
+        CHECK((r->output - expected.narrow(0, i, 1)).abs().max().item<double>() < 1e-4);
+      }
+    CHECK(dec.gpu_ms().size() >= 8);
+  }
+}
