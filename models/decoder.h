@@ -24,9 +24,13 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   // counts [B,bins,N] (or [B,N]) on the decoder's device → images [B,1,S,S],
-  // clamped to [0,1]. Runs in eval mode under NoGradGuard.
+  // float32, clamped to [0,1]. Runs in eval mode under NoGradGuard, in the
+  // decoder's precision (the counts are cast to it).
   virtual torch::Tensor decode(const torch::Tensor& counts) = 0;
   virtual void to(torch::Device device) = 0;
+  // Weights and arithmetic in `dtype` (torch::kHalf: half precision, for a
+  // GPU); float32 by default.
+  virtual void set_precision(torch::ScalarType dtype) = 0;
   const DecoderInfo& info() const { return info_; }
 
  protected:

@@ -86,13 +86,18 @@ class ScriptDecoder final : public Decoder {
   }
   torch::Tensor decode(const torch::Tensor& counts) override {
     torch::NoGradGuard no_grad;
-    return run(module_, counts.flatten(1), path_).clamp(0, 1);
+    return run(module_, counts.flatten(1).to(dtype_), path_).clamp(0, 1).to(torch::kFloat32);
   }
   void to(torch::Device device) override { module_.to(device); }
+  void set_precision(torch::ScalarType dtype) override {
+    module_.to(dtype);
+    dtype_ = dtype;
+  }
 
  private:
   torch::jit::Module module_;
   std::string path_;
+  torch::ScalarType dtype_ = torch::kFloat32;
 };
 
 }  // namespace
