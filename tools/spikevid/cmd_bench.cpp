@@ -28,6 +28,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "models/cnn_encoder.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
 #include "models/sid.h"
@@ -123,8 +124,11 @@ std::vector<GrayImage> synthetic_frames(const TileGrid& grid) {
 
 double encoder_flops(const EncoderInfo& e) {
   if (e.architecture != "cnn") return 0;  // the retina's DoG convolutions: not counted
-  const double c = e.meta.at("config").value("channels", 16), s = e.image_size, n = e.n_cells;
-  return 2 * (s * s * 81 * c + (s / 2) * (s / 2) * 25 * c * c + c * (s / 2) * (s / 2) * n + n * c);
+  CnnEncoderConfig c;
+  c.channels = e.meta.at("config").value("channels", 16);
+  c.image_size = e.image_size;
+  c.n_cells = e.n_cells;
+  return cnn_encoder_flops_per_frame(c);
 }
 
 double decoder_flops(const DecoderInfo& d) {
@@ -201,10 +205,11 @@ double gpu_vs_cpu_difference(const RunConfig& rc, Encoder& encoder, const torch:
   auto on_cpu = load_decoder(rc.decoder, encoder.info(), torch::kCPU);
   auto on_gpu = load_decoder(rc.decoder, encoder.info(), torch::Device(rc.device));
   if (rc.precision == "float16") on_gpu->set_precision(torch::kHalf);
-  const double d = (on_gpu->decode(counts.to(torch::Device(rc.device))).cpu() - on_cpu->decode(counts))
-                       .abs()
-                       .max()
-                       .item<double>();
+  const double d =
+      (on_gpu->decode(counts.to(torch::Device(rc.device))).cpu() - on_cpu->decode(counts))
+          .abs()
+          .max()
+          .item<double>();
   measured[key] = d;
   return d;
 }
@@ -254,9 +259,23 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   pc.stop_flag = &stop_flag();
   Pipeline p(pc);
   std::int64_t emitted = 0;
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
+  std::atomic<std::int64_t> arrived{0};
   auto captured = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
     if (emitted >= frames) return std::nullopt;
+    if (realtime && emitted == 1) {
+      // Frame 0 goes through alone first: each stage's first call on its own
+      // thread starts that thread's OpenMP team and caches (the warm-up above
+      // ran on this thread), a one-off stall that would otherwise drop a
+      // frame at start-up. The camera's clock starts when it is out.
+      // (Bounded: a stage that failed on it ends the run, not this wait.)
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (arrived.load() == 0 && !stop_requested() && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      start = std::chrono::steady_clock::now() -
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(1 / a.fps));
+    }
     if (realtime)  // paced like a camera: frame i is due at i/fps
       std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
     auto c = std::make_unique<Captured>();
@@ -310,6 +329,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   e2e.reserve(static_cast<std::size_t>(frames));
   p.add_sink("sink", r, [&](ReconstructionPtr x) {
     e2e.push_back(1e-6 * static_cast<double>(now_ns() - x->meta.capture_ns));
+    arrived.fetch_add(1);
   });
   const double cpu0 = cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
@@ -352,8 +372,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
 
   const double peak = matmul_peak_flops(rc.threads, rc.device, rc.precision);
   const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const double peak_all =
-      cuda ? peak : matmul_peak_flops(all_cores, rc.device, rc.precision);
+  const double peak_all = cuda ? peak : matmul_peak_flops(all_cores, rc.device, rc.precision);
   const double enc_f = encoder_flops(enc_info);
   const double dec_f = decoder_flops(decode.decoder().info());
   const int tiles = grid.rows * grid.cols;
@@ -411,10 +430,11 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                   {"model_time", cuda && !dec_gpu.empty() ? "gpu (CUDA events)" : "wall clock"}};
   if (cuda) {
     const torch::Tensor fixed_input = pre.process([&] {
-      auto c = std::make_unique<Captured>();
-      c->image = pool.front();
-      return c;
-    }())->tiles;
+                                           auto c = std::make_unique<Captured>();
+                                           c->image = pool.front();
+                                           return c;
+                                         }())
+                                          ->tiles;
     j["gpu"] = {{"device", describe_gpu(rc.device)},
                 {"cuda_path", have_cuda_path()},
                 {"encode_gpu_ms", stats_json(compute_latency_stats(enc_gpu))},
@@ -440,7 +460,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     log << std::setprecision(3) << "gpu: " << j["gpu"]["device"].get<std::string>()
         << "; GPU time per batch: encode p50 " << j["gpu"]["encode_gpu_ms"]["p50_ms"].get<double>()
         << " ms, decode p50 " << j["gpu"]["decode_gpu_ms"]["p50_ms"].get<double>() << " ms, p99 "
-        << j["gpu"]["decode_gpu_ms"]["p99_ms"].get<double>() << " ms; largest pixel difference from "
+        << j["gpu"]["decode_gpu_ms"]["p99_ms"].get<double>()
+        << " ms; largest pixel difference from "
         << "the CPU's reconstruction " << std::scientific << std::setprecision(2)
         << j["gpu"]["max_abs_diff_vs_cpu"].get<double>() << std::fixed << "\n";
   log << "\n";
@@ -460,8 +481,8 @@ double rss_mb() {
 // latency recorder is off (it keeps every frame, which is growth by design);
 // the sink keeps end-to-end latency in a buffer sized before the run.
 nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
-  const RunConfig rc{a.encoders.front(), a.decoders.front(), a.devices.front(),
-                     a.tiles.front(),    a.batches.front(),  a.threads.front(),
+  const RunConfig rc{a.encoders.front(),   a.decoders.front(), a.devices.front(),
+                     a.tiles.front(),      a.batches.front(),  a.threads.front(),
                      a.precisions.front(), a.graphs.front()};
   const TileGrid grid = parse_tile_grid(rc.tiles);
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
@@ -651,12 +672,10 @@ void run_bench(BenchArgs& a) {
   if (all.empty()) return;
   nlohmann::json top = all[0];
   top["runs"] = all;
-  top["machine"] = {{"cpu", machine_cpu()},
-                    {"cores", std::thread::hardware_concurrency()},
-                    {"libtorch", TORCH_VERSION},
-                    {"cuda_available", torch::cuda::is_available()},
-                    {"cuda_path", have_cuda_path()},
-                    {"gpu", describe_gpu("cuda")}};
+  top["machine"] = {
+      {"cpu", machine_cpu()},          {"cores", std::thread::hardware_concurrency()},
+      {"libtorch", TORCH_VERSION},     {"cuda_available", torch::cuda::is_available()},
+      {"cuda_path", have_cuda_path()}, {"gpu", describe_gpu("cuda")}};
   top["command"] = command_line();
   if (!a.json_path.empty()) {
     std::ofstream out(a.json_path);
@@ -674,9 +693,8 @@ void run_bench(BenchArgs& a) {
             << ',' << c["batch"] << ',' << c["threads_per_model_stage"] << ','
             << c["device"].get<std::string>() << ',' << c["precision"].get<std::string>() << ','
             << (c["cuda_graphs"].get<bool>() ? "on" : "off") << ',' << c["mode"].get<std::string>()
-            << ',' << stage
-            << ',' << s["p50_ms"] << ',' << s["p90_ms"] << ',' << s["p99_ms"] << ',' << s["p999_ms"]
-            << ',' << s["max_ms"] << ',' << s["mean_ms"] << ',' << r["fps"] << ','
+            << ',' << stage << ',' << s["p50_ms"] << ',' << s["p90_ms"] << ',' << s["p99_ms"] << ','
+            << s["p999_ms"] << ',' << s["max_ms"] << ',' << s["mean_ms"] << ',' << r["fps"] << ','
             << r["efficiency"] << '\n';
       };
       for (const auto& s : r["stages"]) row(s["name"].get<std::string>(), s);
@@ -716,7 +734,8 @@ void add_bench_command(CLI::App& app) {
       "  spikevid bench --batch 1,8 --threads 1,2 --decoder models/weights/sid-natural.svm,"
       "models/weights/sid-lite-natural.svm\n"
       "  spikevid bench --tiles 1x1,2x2,3x4 --source data/video/vtest.avi\n"
-      "  spikevid bench --device cuda --batch 1,8,64 --precision float32,float16 --cuda-graphs off,on");
+      "  spikevid bench --device cuda --batch 1,8,64 --precision float32,float16 --cuda-graphs "
+      "off,on");
   c->add_option("--mode", a->mode,
                 "offline (as fast as possible, lossless) or realtime (paced, keep_latest)")
       ->check(CLI::IsMember({"offline", "realtime"}));
