@@ -50,4 +50,9 @@ torch::Tensor CnnEncoderImpl::forward(const torch::Tensor& images) {
   return kCnnRateScale * F::softplus(drive);
 }
 
+double cnn_encoder_flops_per_frame(const CnnEncoderConfig& c) {
+  const double ch = c.channels, s = c.image_size, n = c.n_cells, half = (s / 2) * (s / 2);
+  return 2 * (s * s * 81 * ch + half * 25 * ch * ch + ch * half * n + n * ch);
+}
+
 }  // namespace spikevid

@@ -35,4 +35,8 @@ TORCH_MODULE(CnnEncoder);
 // Rates are softplus outputs times this, so the net works near unit scale.
 constexpr double kCnnRateScale = 10.0;
 
+// FLOPs (2 × multiply–accumulates) per image: the 9×9 convolution at full
+// size, the 5×5 one at half size, the factorized read-out and its sum.
+double cnn_encoder_flops_per_frame(const CnnEncoderConfig& config);
+
 }  // namespace spikevid

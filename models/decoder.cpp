@@ -75,7 +75,8 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
   } else if (info.architecture == "sid-lite") {
     const auto width = info.meta.value("width", kSidLiteWidth);
     if (width < 1 || width > 16384)
-      throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) + " out of range");
+      throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) +
+                               " out of range");
     SidLite net(info.n_inputs, width);
     load_module_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);

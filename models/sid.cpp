@@ -47,12 +47,16 @@ SidImpl::SidImpl(int64_t n) : n_inputs(n) {
   input_range = register_buffer("input_range", torch::ones({n}));
 }
 
-void SidImpl::fit_input_scaling(const torch::Tensor& counts) {
+void fit_min_max(const torch::Tensor& counts, torch::Tensor& min, torch::Tensor& range) {
   torch::NoGradGuard no_grad;
   auto lo = std::get<0>(counts.min(0));
   auto hi = std::get<0>(counts.max(0));
-  input_min.copy_(lo);
-  input_range.copy_((hi - lo).clamp_min(1.0));
+  min.copy_(lo);
+  range.copy_((hi - lo).clamp_min(1.0));
+}
+
+void SidImpl::fit_input_scaling(const torch::Tensor& counts) {
+  fit_min_max(counts, input_min, input_range);
 }
 
 torch::Tensor SidImpl::dense_image(const torch::Tensor& counts) {

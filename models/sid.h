@@ -31,6 +31,10 @@ struct SidImpl : torch::nn::Module {
 };
 TORCH_MODULE(Sid);
 
+// The per-cell min-max scaling of SID and SID-lite, fitted on training counts
+// [M,N]: min ← each cell's smallest count, range ← its span (at least 1).
+void fit_min_max(const torch::Tensor& counts, torch::Tensor& min, torch::Tensor& range);
+
 // Multiply–accumulates per 64×64 frame ×2, for the FLOP figures.
 double sid_flops_per_frame(int64_t n_inputs);
 

@@ -20,9 +20,9 @@ void add_cbr(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
 SidLiteImpl::SidLiteImpl(int64_t n, int64_t w) : n_inputs(n), width(w) {
   TORCH_CHECK(n > 0, "sid-lite: the number of inputs must be positive");
   TORCH_CHECK(w > 0 && w <= 16384, "sid-lite: the width must be 1 to 16384, got ", w);
-  dense = register_module("dense",
-                          nn::Sequential(nn::Linear(n, w), nn::BatchNorm1d(w), nn::ReLU(),
-                                         nn::Dropout(0.2), nn::Linear(w, 4096), nn::Sigmoid()));
+  dense = register_module(
+      "dense", nn::Sequential(nn::Linear(n, w), nn::BatchNorm1d(w), nn::ReLU(), nn::Dropout(0.2),
+                              nn::Linear(w, 4096), nn::Sigmoid()));
   nn::Sequential d1, d2, m;
   add_cbr(d1, 1, 32, 2);
   add_cbr(d1, 32, 32, 1);
@@ -39,9 +39,7 @@ SidLiteImpl::SidLiteImpl(int64_t n, int64_t w) : n_inputs(n), width(w) {
 }
 
 void SidLiteImpl::fit_input_scaling(const torch::Tensor& counts) {
-  torch::NoGradGuard no_grad;
-  input_min.copy_(std::get<0>(counts.min(0)));
-  input_range.copy_((std::get<0>(counts.max(0)) - input_min).clamp_min(1.0));
+  fit_min_max(counts, input_min, input_range);
 }
 
 torch::Tensor SidLiteImpl::dense_image(const torch::Tensor& counts) {
