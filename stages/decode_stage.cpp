@@ -17,8 +17,9 @@ DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
   if (config_.half && !cuda)
     throw std::invalid_argument("decode: half precision needs a CUDA device (--device cuda)");
   if (config_.cuda_graphs && !lane_)
-    throw std::invalid_argument(cuda ? "decode: CUDA graphs need the CUDA path, which this build lacks"
-                                     : "decode: CUDA graphs need a CUDA device (--device cuda)");
+    throw std::invalid_argument(
+        cuda ? "decode: CUDA graphs need the CUDA path, which this build lacks"
+             : "decode: CUDA graphs need a CUDA device (--device cuda)");
   if (config_.half) decoder_->set_precision(torch::kHalf);
 }
 
@@ -51,14 +52,16 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
     auto decode = [&](const torch::Tensor& c) { return decoder_->decode(c); };
     auto images =
         config_.cuda_graphs
-            ? lane_->graphed(batch, static_cast<int64_t>(config_.max_batch) * tiles_per_frame, decode)
+            ? lane_->graphed(batch, static_cast<int64_t>(config_.max_batch) * tiles_per_frame,
+                             decode)
             : decode(batch);
     for (std::size_t i = 0; i < spikes.size(); ++i) {
       auto tiles = images.narrow(0, static_cast<int64_t>(i) * tiles_per_frame, tiles_per_frame);
       auto out = tiles_per_frame == 1 ? tiles : blend_tiles(tiles, config_.tiles);
       if (lane_) {
         // Down by DMA into page-locked memory, on this stage's stream.
-        auto host = torch::empty(out.sizes(), out.options().device(torch::kCPU).pinned_memory(true));
+        auto host =
+            torch::empty(out.sizes(), out.options().device(torch::kCPU).pinned_memory(true));
         host.copy_(out, /*non_blocking=*/true);
         outputs[i] = host;
       } else {
@@ -78,6 +81,8 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   return out;
 }
 
-std::vector<double> DecodeStage::gpu_ms() { return lane_ ? lane_->gpu_ms() : std::vector<double>{}; }
+std::vector<double> DecodeStage::gpu_ms() {
+  return lane_ ? lane_->gpu_ms() : std::vector<double>{};
+}
 
 }  // namespace spikevid

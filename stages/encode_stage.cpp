@@ -58,14 +58,15 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
   int64_t at = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     const int64_t n = inputs[i].size(0);
-    out.push_back(std::make_unique<Spikes>(
-        Spikes{frames[i]->meta, frames[i]->image, counts.narrow(0, at, n), frames[i]->pts_ns,
-               ready}));
+    out.push_back(std::make_unique<Spikes>(Spikes{
+        frames[i]->meta, frames[i]->image, counts.narrow(0, at, n), frames[i]->pts_ns, ready}));
     at += n;
   }
   return out;
 }
 
-std::vector<double> EncodeStage::gpu_ms() { return lane_ ? lane_->gpu_ms() : std::vector<double>{}; }
+std::vector<double> EncodeStage::gpu_ms() {
+  return lane_ ? lane_->gpu_ms() : std::vector<double>{};
+}
 
 }  // namespace spikevid

@@ -57,8 +57,9 @@ class GpuLane {
   // overwrites it. `forward` must not synchronise with the host (no
   // .item()), must treat rows independently (eval mode) and always do the
   // same work for a shape.
-  virtual torch::Tensor graphed(const torch::Tensor& input, int64_t capacity,
-                                const std::function<torch::Tensor(const torch::Tensor&)>& forward) = 0;
+  virtual torch::Tensor graphed(
+      const torch::Tensor& input, int64_t capacity,
+      const std::function<torch::Tensor(const torch::Tensor&)>& forward) = 0;
   // Milliseconds of GPU time of every run() so far, in order (waits for the
   // lane's stream to finish). At most the last 1,000,000 are kept.
   virtual std::vector<double> gpu_ms() = 0;

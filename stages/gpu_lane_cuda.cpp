@@ -69,8 +69,9 @@ class CudaLane final : public GpuLane {
     return done;
   }
 
-  torch::Tensor graphed(const torch::Tensor& input, int64_t capacity,
-                        const std::function<torch::Tensor(const torch::Tensor&)>& forward) override {
+  torch::Tensor graphed(
+      const torch::Tensor& input, int64_t capacity,
+      const std::function<torch::Tensor(const torch::Tensor&)>& forward) override {
     const int64_t rows = input.size(0);
     if (rows > capacity) return forward(input);
     std::vector<int64_t> key = input.sizes().vec();

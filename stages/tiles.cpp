@@ -81,16 +81,16 @@ TileGrid parse_tile_grid(const std::string& text) {
   return g;
 }
 
-FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height,
-                           const TileGrid& grid, bool pinned) {
+FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height, const TileGrid& grid,
+                           bool pinned) {
   if (width != grid.width() || height != grid.height())
     throw std::runtime_error("preprocess: a " + std::to_string(width) + "x" +
                              std::to_string(height) + " frame, expected the grid's " +
                              std::to_string(grid.width()) + "x" + std::to_string(grid.height()));
-  auto image = torch::from_blob(const_cast<std::uint8_t*>(pixels), {1, 1, height, width},
-                                torch::kUInt8)
-                   .to(torch::kFloat32)
-                   .div_(255.0);
+  auto image =
+      torch::from_blob(const_cast<std::uint8_t*>(pixels), {1, 1, height, width}, torch::kUInt8)
+          .to(torch::kFloat32)
+          .div_(255.0);
   auto f = std::make_unique<Frame>();
   f->tiles = grid.rows * grid.cols == 1 ? image : cut_tiles(image, grid).contiguous();
   if (pinned) {

@@ -39,7 +39,7 @@ TileGrid parse_tile_grid(const std::string& text);
 // a Frame: image [1,1,H,W] in [0,1] and its tiles (T = 1: the image itself),
 // on the CPU; in page-locked memory when `pinned` (the CUDA path uploads
 // them asynchronously). Throws std::runtime_error on another size.
-FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height,
-                           const TileGrid& grid, bool pinned);
+FramePtr frame_from_pixels(const std::uint8_t* pixels, int width, int height, const TileGrid& grid,
+                           bool pinned);
 
 }  // namespace spikevid

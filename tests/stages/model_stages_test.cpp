@@ -29,8 +29,7 @@ TEST_CASE("model stages on the CPU: no lane, no events, output on the CPU in [0,
   TileGrid g;
   g.rows = 2;
   g.cols = 3;
-  DecodeStage dec(DecodeConfig{kWeights + "/sid-lite-natural.svm", "cpu", g},
-                  enc.encoder().info());
+  DecodeStage dec(DecodeConfig{kWeights + "/sid-lite-natural.svm", "cpu", g}, enc.encoder().info());
   std::vector<FramePtr> frames;
   frames.push_back(grey_frame(g, 40));
   frames.push_back(grey_frame(g, 200));
