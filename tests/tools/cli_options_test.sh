@@ -34,7 +34,8 @@ done
 check transcode "$in"  # -o missing
 check decode           # the spike file missing
 for a in "--mode fast" "--fps 0" "--frames -1" "--batch 0" "--threads 0" "--tiles 3by4" \
-         "--device tpu" "--soak -1" "--warmup -1"; do
+         "--device tpu" "--soak -1" "--warmup -1" "--precision half" "--precision float16" \
+         "--cuda-graphs yes" "--cuda-graphs on"; do
   check bench $a
 done
 for a in "--frames 0" "--fps -1" "--batch 0" "--capacity 0" "--overflow leaky" "--device gpu"; do
@@ -42,7 +43,7 @@ for a in "--frames 0" "--fps -1" "--batch 0" "--capacity 0" "--overflow leaky" "
 done
 for a in "--decoder unet" "--epochs 0" "--batch 1" "--lr 0" "--lr-schedule step" "--minutes -1" \
          "--images-per-epoch 1" "--bins 0" "--max-fraction 2" "--val-count 1" "--device tpu" \
-         "--checkpoint-minutes 0"; do
+         "--checkpoint-minutes 0" "--width 0" "--width 64"; do
   check train --data "$in" -o "$out.svm" $a
 done
 check train -o "$out.svm"  # --data missing
