@@ -63,7 +63,7 @@ TEST_CASE("decode stage: half precision and CUDA graphs are refused without CUDA
 }
 
 TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and without graphs",
-          "[stages][cuda]") {
+          "[stages][gpu]") {
   if (!torch::cuda::is_available() || !have_cuda_path()) {
     WARN("no CUDA device or no CUDA path in this build: the CUDA case did not run");
     return;
