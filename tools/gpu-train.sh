@@ -12,6 +12,7 @@
 # learning-rate schedule over its minutes: the shipped natural SID continued,
 # SID-lite trained from scratch, the shipped MNIST SID continued; then their
 # validation and test scores. Logs and scores land in OUT_DIR/logs.tar.gz.
+# Every plan also packs OUT_DIR into OUT_DIR.tar.gz (weights, logs, scores).
 # lite: two SID-lite runs side by side, each with a cosine schedule over the
 # minutes: the shipped one continued, and one twice as wide (--width 1024)
 # from scratch; then their test scores, in OUT_DIR/logs.tar.gz.
@@ -51,6 +52,24 @@ say "built"
 sv=$build/tools/spikevid
 w="$out"
 run() { say "run: $*"; "$sv" "$@" 2>&1 | tee -a "$log"; }
+# Side-by-side runs on the one GPU: bg NAME ARGS... starts one, logged to /tmp/logs/NAME.log.
+mkdir -p /tmp/logs
+bg() { local name=$1; shift; say "start $name: $*"; "$sv" "$@" >"/tmp/logs/$name.log" 2>&1 & }
+# After `wait`: each run's last lines, then test scores of the natural decoders given.
+summarize() { for f in "$@"; do say "$f: $(grep -E 'validation|cosine|stopped|finished' /tmp/logs/$f.log | tail -3 | tr '\n' ' ')"; done; }
+eval_natural() {
+  for d in "$@"; do
+    [ -f "$w/$d.svm" ] && run eval --data data/packs/natural.pack --encoder models/weights/encoder-cnn.svm \
+      --sid "$w/$d.svm" --linear none --device "$dev" --json "/tmp/logs/$d-test.json"
+  done
+}
+# Logs, and everything in OUT_DIR in one archive: a device tool may bring back only a few files.
+finish() {
+  tar -C /tmp -czf "$out/logs.tar.gz" logs
+  tar -C "$(dirname "$out")" -czf "$out.tar.gz" "$(basename "$out")"
+  say "done; everything also in $out.tar.gz"
+  exit 0
+}
 
 if [ "$plan" = finetune ]; then
   enc=models/weights/encoder-cnn.svm
@@ -58,15 +77,12 @@ if [ "$plan" = finetune ]; then
     -o "$w/sid-natural.svm" --device "$dev" --epochs 1000 --minutes "$(mins 10 0.9)"
   run train --data data/packs/mnist.pack --encoder $enc --init models/weights/sid-mnist.svm --lr 1e-4 \
     -o "$w/sid-mnist.svm" --device "$dev" --epochs 1000 --images-per-epoch 8000 --minutes "$(mins 10 0.25)"
-  say "done"
-  exit 0
+  finish
 fi
 
 if [ "$plan" = lite ]; then
   enc=models/weights/encoder-cnn.svm
   m=$(mins 20 0.6)
-  mkdir -p /tmp/logs
-  bg() { local name=$1; shift; say "start $name: $*"; "$sv" "$@" >"/tmp/logs/$name.log" 2>&1 & }
   bg lite train --decoder sid-lite --data data/packs/natural.pack --encoder $enc \
     --init models/weights/sid-lite-natural.svm --lr 5e-4 --lr-schedule cosine \
     -o "$w/sid-lite-natural.svm" --device "$dev" --epochs 1000 --minutes "$m"
@@ -74,21 +90,14 @@ if [ "$plan" = lite ]; then
     --lr 1e-3 --lr-schedule cosine -o "$w/sid-lite-wide-natural.svm" --device "$dev" --epochs 1000 \
     --minutes "$m"
   wait
-  for f in lite wide; do say "$f: $(grep -E 'validation|cosine|stopped|finished' /tmp/logs/$f.log | tail -3 | tr '\n' ' ')"; done
-  for d in sid-lite-natural sid-lite-wide-natural; do
-    [ -f "$w/$d.svm" ] && run eval --data data/packs/natural.pack --encoder $enc --sid "$w/$d.svm" --linear none \
-      --device "$dev" --json "/tmp/logs/$d-test.json"
-  done
-  tar -C /tmp -czf "$out/logs.tar.gz" logs
-  say "done"
-  exit 0
+  summarize lite wide
+  eval_natural sid-lite-natural sid-lite-wide-natural
+  finish
 fi
 
 if [ "$plan" = improve ]; then
   enc=models/weights/encoder-cnn.svm
   m=$(mins 20 1.0)
-  mkdir -p /tmp/logs
-  bg() { local name=$1; shift; say "start $name: $*"; "$sv" "$@" >"/tmp/logs/$name.log" 2>&1 & }
   bg natural train --data data/packs/natural.pack --encoder $enc --init models/weights/sid-natural.svm \
     --lr 1e-3 --lr-schedule cosine -o "$w/sid-natural.svm" --device "$dev" --epochs 1000 --minutes "$m"
   bg lite train --decoder sid-lite --data data/packs/natural.pack --encoder $enc --lr 1e-3 \
@@ -97,16 +106,11 @@ if [ "$plan" = improve ]; then
     --lr 3e-4 --lr-schedule cosine -o "$w/sid-mnist.svm" --device "$dev" --epochs 1000 \
     --images-per-epoch 8000 --minutes "$(mins 4 1.0)"
   wait
-  for f in natural lite mnist; do say "$f: $(grep -E 'validation|cosine|stopped|finished' /tmp/logs/$f.log | tail -3 | tr '\n' ' ')"; done
-  for d in sid-natural sid-lite-natural; do
-    [ -f "$w/$d.svm" ] && run eval --data data/packs/natural.pack --encoder $enc --sid "$w/$d.svm" --linear none \
-      --device "$dev" --json "/tmp/logs/$d-test.json"
-  done
+  summarize natural lite mnist
+  eval_natural sid-natural sid-lite-natural
   [ -f "$w/sid-mnist.svm" ] && run eval --data data/packs/mnist.pack --encoder $enc --sid "$w/sid-mnist.svm" \
     --linear none --device "$dev" --json /tmp/logs/sid-mnist-test.json
-  tar -C /tmp -czf "$out/logs.tar.gz" logs
-  say "done"
-  exit 0
+  finish
 fi
 
 run fit-encoder --data data/packs/natural.pack -o "$w/encoder-cnn.svm" --device "$dev" --batch 256 \
@@ -133,4 +137,4 @@ for g in 16 24 32; do
     --device "$dev" --json "/tmp/scores/grid$g.json"
 done
 tar -C /tmp -czf "$out/scores.tar.gz" scores ck-natural/state.json ck-mnist/state.json 2>/dev/null
-say "done"
+finish
