@@ -11,9 +11,10 @@ namespace spikevid {
 
 DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
     : config_(std::move(config)),
-      decoder_(load_decoder(config_.decoder, encoder, torch::Device(config_.device))),
+      device_(config_.device),
+      decoder_(load_decoder(config_.decoder, encoder, device_)),
       lane_(make_gpu_lane(config_.device)) {
-  const bool cuda = torch::Device(config_.device).is_cuda();
+  const bool cuda = device_.is_cuda();
   if (config_.half && !cuda)
     throw std::invalid_argument("decode: half precision needs a CUDA device (--device cuda)");
   if (config_.cuda_graphs && !lane_)
@@ -44,11 +45,10 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
     counts.push_back(s->counts);
     ready.push_back(s->ready);
   }
-  const torch::Device device(config_.device);
   std::vector<torch::Tensor> outputs(spikes.size());
   auto compute = [&] {
     auto batch = counts.size() == 1 ? counts.front() : torch::cat(counts);
-    batch = batch.to(batch.options().device(device), /*non_blocking=*/true);  // from a spike file
+    batch = batch.to(batch.options().device(device_), /*non_blocking=*/true);  // from a spike file
     auto decode = [&](const torch::Tensor& c) { return decoder_->decode(c); };
     auto images =
         config_.cuda_graphs

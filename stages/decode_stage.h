@@ -41,6 +41,7 @@ class DecodeStage {
 
  private:
   DecodeConfig config_;
+  torch::Device device_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<GpuLane> lane_;
 };

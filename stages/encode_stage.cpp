@@ -9,7 +9,8 @@ namespace spikevid {
 
 EncodeStage::EncodeStage(EncodeConfig config)
     : config_(std::move(config)),
-      encoder_(load_encoder(config_.encoder, torch::Device(config_.device))),
+      device_(config_.device),
+      encoder_(load_encoder(config_.encoder, device_)),
       lane_(make_gpu_lane(config_.device)) {
   if (config_.bins < 1) throw std::invalid_argument("encode: --bins must be at least 1");
   encoder_->mutable_info().bins = config_.bins;
@@ -35,7 +36,6 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
   for (const auto& f : frames) inputs.push_back(f->tiles.defined() ? f->tiles : f->image);
   // All tiles of all frames in one batch, then each frame takes its own back.
   torch::Tensor counts;
-  const torch::Device device(config_.device);
   auto compute = [&] {
     torch::Tensor batch = inputs.front();
     if (inputs.size() > 1) {
@@ -46,7 +46,7 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
       batch = torch::empty(shape, batch.options().pinned_memory(lane_ != nullptr));
       torch::cat_out(batch, inputs);
     }
-    counts = encoder_->spikes(batch.to(batch.options().device(device), /*non_blocking=*/true));
+    counts = encoder_->spikes(batch.to(batch.options().device(device_), /*non_blocking=*/true));
   };
   GpuEventPtr ready;
   if (lane_)

@@ -38,6 +38,7 @@ class EncodeStage {
 
  private:
   EncodeConfig config_;
+  torch::Device device_;
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<GpuLane> lane_;
   bool seeded_ = false;

@@ -61,7 +61,7 @@ class GpuLane {
       const torch::Tensor& input, int64_t capacity,
       const std::function<torch::Tensor(const torch::Tensor&)>& forward) = 0;
   // Milliseconds of GPU time of every run() so far, in order (waits for the
-  // lane's stream to finish). At most the last 1,000,000 are kept.
+  // lane's stream to finish). At most the first 1,000,000 are kept.
   virtual std::vector<double> gpu_ms() = 0;
 };
 

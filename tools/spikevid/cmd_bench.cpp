@@ -38,42 +38,18 @@
 #include "stages/decode_stage.h"
 #include "stages/encode_stage.h"
 #include "stages/gpu_lane.h"
+#include "stages/preprocess.h"
 #include "stages/synthetic_source.h"
 #include "stages/tiles.h"
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
 #ifdef SPIKEVID_HAVE_IO
 #include "io/video_source.h"
-#include "stages/preprocess.h"
 #include "tools/spikevid/bench_plot.h"
 #endif
 
 namespace spikevid::cli {
 namespace {
-
-#ifdef SPIKEVID_HAVE_IO
-using Preprocess = PreprocessStage;
-#else
-struct PreprocessConfig {
-  TileGrid tiles;
-  bool pinned = false;
-};
-// Without OpenCV: frames come at the grid's size (synthetic), nothing to resize.
-class Preprocess {
- public:
-  explicit Preprocess(PreprocessConfig config) : config_(config) {}
-  FramePtr process(CapturedPtr c) {
-    auto f = frame_from_pixels(c->image.pixels.data(), c->image.width, c->image.height,
-                               config_.tiles, config_.pinned);
-    f->meta = c->meta;
-    f->pts_ns = c->pts_ns;
-    return f;
-  }
-
- private:
-  PreprocessConfig config_;
-};
-#endif
 
 struct BenchArgs {
   CommonOptions common;
@@ -231,7 +207,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                                   rc.graphs == "on", rc.batch},
                      encode.encoder().info());
   const auto& enc_info = encode.encoder().info();
-  Preprocess pre(PreprocessConfig{grid, cuda});
+  PreprocessStage pre(PreprocessConfig{grid, cuda});
 
   std::vector<GrayImage> pool = synthetic_frames(grid);
 #ifdef SPIKEVID_HAVE_IO
@@ -491,7 +467,7 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid, rc.precision == "float16",
                                   rc.graphs == "on", rc.batch},
                      encode.encoder().info());
-  Preprocess pre(PreprocessConfig{grid, torch::Device(rc.device).is_cuda()});
+  PreprocessStage pre(PreprocessConfig{grid, torch::Device(rc.device).is_cuda()});
   const auto pool = synthetic_frames(grid);
   PipelineConfig pc;
   pc.channel = ChannelConfig{1, Overflow::keep_latest};
