@@ -58,6 +58,21 @@ struct SpikeFile {
 };
 
 // Throws std::runtime_error("PATH: problem") on a file that is not a spike file.
+// libhdf5 1.10.8 crashes on some damaged files (a division by zero, a copy
+// from a null pointer; found by fuzzing), so the file is first read in a
+// forked child: if the library faults there, the caller gets one line, not a
+// crash. A good file is read twice; call it before starting threads.
 SpikeFile read_spike_file(const std::string& path);
+
+namespace detail {
+// How the child's read of the file ended: ok (read or refused with an
+// exception), fault (killed by SIGSEGV, SIGBUS, SIGFPE or SIGILL, which the
+// child resets to their defaults), aborted (SIGABRT: under a sanitizer, its
+// report), killed (any other signal, e.g. the OOM killer's SIGKILL).
+enum class ReadProbe { ok, fault, aborted, killed };
+ReadProbe probe_read_in_child(const std::string& path);
+// The read itself, in this process (what the child runs).
+SpikeFile read_spike_file_here(const std::string& path);
+}  // namespace detail
 
 }  // namespace spikevid

@@ -1,6 +1,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <catch2/catch.hpp>
 
 #include "io/recording.h"
@@ -102,4 +105,42 @@ TEST_CASE("spike file: other files and unwritable paths fail with one line", "[s
   const std::string bad = dir.file("no/such/folder/s.h5");
   CHECK_THAT(test::runtime_error_message([&] { SpikeFileWriter w(bad, header()); }),
              Catch::StartsWith(bad) && Catch::Contains("cannot create"));
+}
+
+TEST_CASE("spike file: a file on which libhdf5 crashes gives one line, the crash stays in a child",
+          "[spike_file]") {
+  // Found by fuzzing: a chunk dimension of 0 makes libhdf5 1.10.8 divide by
+  // zero inside H5Dopen2 (SIGFPE).
+  const std::string crash =
+      SPIKEVID_SOURCE_DIR "/tests/fuzz/regressions/spike_file/chunk-dimension-zero";
+  CHECK(detail::probe_read_in_child(crash) == detail::ReadProbe::fault);
+  CHECK_THAT(test::runtime_error_message([&] { read_spike_file(crash); }),
+             Catch::StartsWith(crash) && Catch::Contains("HDF5 library crashed"));
+  // A good file, and one that is refused with an exception, read fine in the child.
+  test::TempDir dir;
+  const auto good = dir.file("good.h5");
+  {
+    SpikeFileWriter w(good, header());
+    w.close();
+  }
+  CHECK(detail::probe_read_in_child(good) == detail::ReadProbe::ok);
+  const auto junk = dir.file("junk.h5");
+  test::write_bytes(junk, "random bytes, not HDF5");
+  CHECK(detail::probe_read_in_child(junk) == detail::ReadProbe::ok);
+}
+
+TEST_CASE("spike file: the same spikes give the same bytes, a second later too", "[spike_file]") {
+  test::TempDir dir;
+  auto write = [&](const std::string& path) {
+    SpikeFileWriter w(path, header());
+    for (int i = 0; i < 3; ++i) w.append(frame(i).data(), i * 33'000'000LL);
+    w.close();
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto a = write(dir.file("a.h5"));
+  usleep(1'100'000);  // HDF5 keeps times in whole seconds
+  const auto b = write(dir.file("b.h5"));
+  REQUIRE(!a.empty());
+  CHECK(a == b);
 }
