@@ -38,13 +38,30 @@ CnnEncoderImpl::CnnEncoderImpl(CnnEncoderConfig c, const CellTable& cells) : con
   bias = register_parameter("bias", torch::zeros({c.n_cells}));
 }
 
+namespace {
+
+// conv(x) with its replicate padding. LibTorch 1.13 has no bfloat16 kernel for
+// replicate padding on the CPU, so in bfloat16 the padding (a copy of edge
+// pixels, exact in any precision) is done in float32 and the convolution in
+// bfloat16.
+torch::Tensor conv_replicate(nn::Conv2d& conv, const torch::Tensor& x, int64_t pad,
+                             int64_t stride) {
+  if (x.scalar_type() != torch::kBFloat16) return conv->forward(x);
+  auto padded =
+      F::pad(x.to(torch::kFloat32), F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate))
+          .to(torch::kBFloat16);
+  return F::conv2d(padded, conv->weight, F::Conv2dFuncOptions().bias(conv->bias).stride(stride));
+}
+
+}  // namespace
+
 torch::Tensor CnnEncoderImpl::forward(const torch::Tensor& images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 1 && images.size(2) == config.image_size &&
                   images.size(3) == config.image_size,
               "cnn encoder: expected images [B,1,", config.image_size, ",", config.image_size,
               "], got ", images.sizes());
-  auto f = F::elu(conv1(images - 0.5));
-  f = F::elu(conv2(f));                          // [B,C,S/2,S/2]
+  auto f = F::elu(conv_replicate(conv1, images - 0.5, 4, 1));
+  f = F::elu(conv_replicate(conv2, f, 2, 2));    // [B,C,S/2,S/2]
   auto spatial = f.flatten(2).matmul(mask.t());  // [B,C,N]
   auto drive = (spatial * features.t().unsqueeze(0)).sum(1) + bias;
   return kCnnRateScale * F::softplus(drive);

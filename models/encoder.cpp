@@ -20,12 +20,18 @@ class ModuleEncoder : public Encoder {
   }
   torch::Tensor rates(const torch::Tensor& images) override {
     torch::NoGradGuard no_grad;
-    return net_->forward(images);
+    auto r = net_->forward(images.to(dtype_));
+    return dtype_ == torch::kFloat32 ? r : r.to(torch::kFloat32);
   }
   void to(torch::Device device) override { net_->to(device); }
+  void set_precision(torch::ScalarType dtype) override {
+    net_->to(dtype);
+    dtype_ = dtype;
+  }
 
  protected:
   Net net_;
+  torch::ScalarType dtype_ = torch::kFloat32;
 };
 
 class RetinaEncoder final : public ModuleEncoder<Retina> {
@@ -128,6 +134,14 @@ std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device dev
     }
   }
   throw std::runtime_error(spec + ": unknown encoder architecture '" + arch + "'");
+}
+
+torch::ScalarType parse_precision(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float16") return torch::kHalf;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw std::invalid_argument("precision: expected float32, float16 or bfloat16, got '" + name +
+                              "'");
 }
 
 }  // namespace spikevid

@@ -32,6 +32,10 @@ class Encoder {
   // images [B,1,S,S] in [0,1] on the encoder's device → rates [B,N] in Hz.
   virtual torch::Tensor rates(const torch::Tensor& images) = 0;
   virtual void to(torch::Device device) = 0;
+  // Weights and arithmetic in `dtype` (torch::kBFloat16: bfloat16, which
+  // oneDNN runs on AMX tiles where the CPU has them); the rates come back
+  // float32. float32 by default.
+  virtual void set_precision(torch::ScalarType dtype) = 0;
   // Poisson counts [B,bins,N] for one window per image.
   torch::Tensor spikes(const torch::Tensor& images);
   const EncoderInfo& info() const { return info_; }
@@ -48,5 +52,9 @@ std::unique_ptr<Encoder> make_retina_encoder(const RetinaConfig& config);
 // spikevid model file (.svm) or a TorchScript file (.pt). Throws
 // std::runtime_error with one line naming the file and the problem.
 std::unique_ptr<Encoder> load_encoder(const std::string& spec, torch::Device device);
+
+// "float32", "float16" or "bfloat16" as a dtype; throws std::invalid_argument
+// on anything else.
+torch::ScalarType parse_precision(const std::string& name);
 
 }  // namespace spikevid

@@ -57,13 +57,19 @@ class ScriptEncoder final : public Encoder {
   }
   torch::Tensor rates(const torch::Tensor& images) override {
     torch::NoGradGuard no_grad;
-    return run(module_, images, path_);
+    auto r = run(module_, images.to(dtype_), path_);
+    return dtype_ == torch::kFloat32 ? r : r.to(torch::kFloat32);
   }
   void to(torch::Device device) override { module_.to(device); }
+  void set_precision(torch::ScalarType dtype) override {
+    module_.to(dtype);
+    dtype_ = dtype;
+  }
 
  private:
   torch::jit::Module module_;
   std::string path_;
+  torch::ScalarType dtype_ = torch::kFloat32;
 };
 
 class ScriptDecoder final : public Decoder {

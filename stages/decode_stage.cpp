@@ -15,13 +15,14 @@ DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
       decoder_(load_decoder(config_.decoder, encoder, device_)),
       lane_(make_gpu_lane(config_.device)) {
   const bool cuda = device_.is_cuda();
-  if (config_.half && !cuda)
+  const auto dtype = parse_precision(config_.precision);
+  if (dtype == torch::kHalf && !cuda)
     throw std::invalid_argument("decode: half precision needs a CUDA device (--device cuda)");
   if (config_.cuda_graphs && !lane_)
     throw std::invalid_argument(
         cuda ? "decode: CUDA graphs need the CUDA path, which this build lacks"
              : "decode: CUDA graphs need a CUDA device (--device cuda)");
-  if (config_.half) decoder_->set_precision(torch::kHalf);
+  if (dtype != torch::kFloat32) decoder_->set_precision(dtype);
 }
 
 DecodeStage::~DecodeStage() = default;

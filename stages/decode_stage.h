@@ -23,8 +23,10 @@ struct EncoderInfo;
 struct DecodeConfig {
   std::string decoder = "models/weights/sid-natural.svm";
   std::string device = "cpu";
-  TileGrid tiles;            // the frame's tiles, blended back (1×1: none)
-  bool half = false;         // half precision (CUDA only)
+  TileGrid tiles;  // the frame's tiles, blended back (1×1: none)
+  // float32; float16 (CUDA only); bfloat16 (on a CPU with AMX, several times
+  // faster: oneDNN runs it on the tiles).
+  std::string precision = "float32";
   bool cuda_graphs = false;  // the decoder's forward pass as a CUDA graph (CUDA path only)
   int max_batch = 1;         // the most frames per process_batch (the graph's capacity)
 };

@@ -14,6 +14,8 @@ EncodeStage::EncodeStage(EncodeConfig config)
       lane_(make_gpu_lane(config_.device)) {
   if (config_.bins < 1) throw std::invalid_argument("encode: --bins must be at least 1");
   encoder_->mutable_info().bins = config_.bins;
+  if (parse_precision(config_.precision) == torch::kBFloat16)
+    encoder_->set_precision(torch::kBFloat16);
 }
 
 EncodeStage::~EncodeStage() = default;

@@ -24,6 +24,9 @@ struct EncodeConfig {
   std::string device = "cpu";
   int bins = 1;
   std::uint64_t seed = 1;  // Poisson draws: the same seed gives the same spikes
+  // float32, or bfloat16 (the model's arithmetic; rates and spikes stay
+  // float32). float16 is the decoder's alone: the encoder stays float32.
+  std::string precision = "float32";
 };
 
 class EncodeStage {

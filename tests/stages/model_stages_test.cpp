@@ -55,11 +55,42 @@ TEST_CASE("decode stage: half precision and CUDA graphs are refused without CUDA
   if (torch::cuda::is_available()) return;  // the GPU case below covers them
   EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", "cpu", 1, 3});
   DecodeConfig c{kWeights + "/sid-lite-natural.svm", "cpu", TileGrid{}};
-  c.half = true;
+  c.precision = "float16";
   CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
-  c.half = false;
+  c.precision = "float64";
+  CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
+  c.precision = "float32";
   c.cuda_graphs = true;
   CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
+}
+
+TEST_CASE("bfloat16 on the CPU: the models' rates and images stay close to float32's", "[stages]") {
+  // bfloat16 keeps 8 bits of mantissa: rates within a few per cent, pixels
+  // within a few hundredths (oneDNN runs it on AMX tiles where the CPU has them).
+  auto enc = load_encoder(kWeights + "/encoder-cnn.svm", torch::kCPU);
+  torch::manual_seed(5);
+  auto images = torch::rand({4, 1, 64, 64});
+  const auto rates32 = enc->rates(images);
+  enc->set_precision(torch::kBFloat16);
+  const auto rates16 = enc->rates(images);
+  CHECK(rates16.scalar_type() == torch::kFloat32);
+  CHECK(((rates16 - rates32).abs().mean() / rates32.abs().mean()).item<double>() < 0.02);
+  const auto counts = enc->spikes(images);
+  CHECK(counts.scalar_type() == torch::kFloat32);
+  auto dec32 = load_decoder(kWeights + "/sid-natural.svm", enc->info(), torch::kCPU);
+  const auto expected = dec32->decode(counts);
+  DecodeConfig c{kWeights + "/sid-natural.svm", "cpu", TileGrid{}};
+  c.precision = "bfloat16";
+  DecodeStage dec(c, enc->info());
+  for (int64_t i = 0; i < 4; ++i) {
+    auto s = std::make_unique<Spikes>();
+    s->counts = counts.narrow(0, i, 1);
+    auto r = dec.process(std::move(s));
+    CHECK(r->output.scalar_type() == torch::kFloat32);
+    const auto diff = (r->output - expected.narrow(0, i, 1)).abs();
+    CHECK(diff.mean().item<double>() < 0.01);
+    CHECK(diff.max().item<double>() < 0.1);
+  }
 }
 
 TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and without graphs",

@@ -47,4 +47,11 @@ with tempfile.TemporaryDirectory() as d:
                 ["--cuda-graphs", "maybe"]):
         r = subprocess.run([sv, "bench", "--frames", "2"] + bad, capture_output=True, text=True)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, (bad, r.stderr)
+    # bfloat16 on the CPU: both models in it, and how far it lands from float32.
+    r = subprocess.run([sv, "bench", "--frames", "8", "--warmup", "2", "--precision", "bfloat16",
+                        "--no-sequential", "--json", j], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    run = json.load(open(j))["runs"][0]
+    assert run["config"]["precision"] == "bfloat16" and run["frames_out"] == 8
+    assert 0 < run["max_abs_diff_vs_cpu_float32"] < 0.25, run["max_abs_diff_vs_cpu_float32"]
 print("bench report: all checks passed")

@@ -19,7 +19,7 @@ check() {  # ARGS...
 }
 video_common=(--frames -1 --batch 0 --batch 2000 --capacity 0 --warmup -1 --device tpu
               --threads -1 --bins 0 --bins 65 --tiles 0x1 --tiles 3by4 --tiles 40x1
-              --stall-timeout -1 --seed -5 --view mosaic --bogus 1)
+              --stall-timeout -1 --seed -5 --view mosaic --precision float64 --bogus 1)
 for cmd in transcode live encode; do
   for ((i = 0; i < ${#video_common[@]}; i += 2)); do
     opt=${video_common[i]} val=${video_common[i + 1]}
@@ -28,12 +28,13 @@ for cmd in transcode live encode; do
     check "$cmd" "$in" -o "$out.mp4" "$opt" "$val"
   done
 done
-for a in "--frames -1" "--batch 0" "--view mosaic" "--device tpu" "--threads -3" "--capacity 0"; do
+for a in "--frames -1" "--batch 0" "--view mosaic" "--device tpu" "--threads -3" "--capacity 0" \
+         "--precision half"; do
   check decode "$in" -o "$out.mp4" $a
 done
 check transcode "$in"  # -o missing
 check decode           # the spike file missing
-for a in "--mode fast" "--fps 0" "--frames -1" "--batch 0" "--threads 0" "--tiles 3by4" \
+for a in "--mode fast" "--fps 0" "--frames -1" "--frames 20" "--batch 0" "--threads 0" "--tiles 3by4" \
          "--device tpu" "--soak -1" "--warmup -1" "--precision half" "--precision float16" \
          "--cuda-graphs yes" "--cuda-graphs on"; do
   check bench $a
@@ -50,7 +51,7 @@ check train -o "$out.svm"  # --data missing
 for a in "--grid 0" "--channels 0" "--epochs 0" "--batch 1" "--lr 2" "--minutes -1"; do
   check fit-encoder --data "$in" -o "$out.svm" $a
 done
-for a in "--count -1" "--device tpu"; do
+for a in "--count -1" "--device tpu" "--precision half"; do
   check eval --data "$in" $a
 done
 check info

@@ -126,9 +126,8 @@ double matmul_peak_flops(int threads, const std::string& device, const std::stri
   torch::set_num_threads(threads);
   const bool gpu = torch::Device(device).is_cuda();
   const int64_t n = gpu ? 8192 : 2048;
-  const auto opts = torch::TensorOptions()
-                        .device(torch::Device(device))
-                        .dtype(precision == "float16" ? torch::kHalf : torch::kFloat32);
+  const auto opts =
+      torch::TensorOptions().device(torch::Device(device)).dtype(parse_precision(precision));
   auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   double best = 0;
   for (int i = 0; i < 9; ++i) {
@@ -168,19 +167,21 @@ std::string machine_cpu() {
   return "unknown";
 }
 
-// The largest absolute pixel difference between the GPU's reconstruction (in
-// the run's precision) and the CPU's (float32) of the same spike counts:
-// the encoder's, on the CPU, of `input`. Once per decoder and precision.
-double gpu_vs_cpu_difference(const RunConfig& rc, Encoder& encoder, const torch::Tensor& input) {
-  static std::map<std::pair<std::string, std::string>, double> measured;
-  const auto key = std::make_pair(rc.decoder, rc.precision);
+// The largest absolute pixel difference between the run's reconstruction (on
+// its device, in its precision) and the CPU's in float32 of the same spike
+// counts: the encoder's, on the CPU, of `input`. Once per decoder, device and
+// precision.
+double difference_from_cpu_float32(const RunConfig& rc, Encoder& encoder,
+                                   const torch::Tensor& input) {
+  static std::map<std::tuple<std::string, std::string, std::string>, double> measured;
+  const auto key = std::make_tuple(rc.decoder, rc.device, rc.precision);
   if (auto it = measured.find(key); it != measured.end()) return it->second;
   torch::NoGradGuard no_grad;
   torch::manual_seed(7);
   const auto counts = encoder.spikes(input.to(torch::Device(rc.device))).cpu();
   auto on_cpu = load_decoder(rc.decoder, encoder.info(), torch::kCPU);
   auto on_gpu = load_decoder(rc.decoder, encoder.info(), torch::Device(rc.device));
-  if (rc.precision == "float16") on_gpu->set_precision(torch::kHalf);
+  if (rc.precision != "float32") on_gpu->set_precision(parse_precision(rc.precision));
   const double d =
       (on_gpu->decode(counts.to(torch::Device(rc.device))).cpu() - on_cpu->decode(counts))
           .abs()
@@ -188,6 +189,17 @@ double gpu_vs_cpu_difference(const RunConfig& rc, Encoder& encoder, const torch:
           .item<double>();
   measured[key] = d;
   return d;
+}
+
+// The model stages as a run configures them. bfloat16 runs both models in it;
+// float16 the decoder alone (the encoder stays float32).
+EncodeConfig encode_config(const RunConfig& rc) {
+  EncodeConfig c{rc.encoder, rc.device, 1, 1};
+  if (rc.precision == "bfloat16") c.precision = rc.precision;
+  return c;
+}
+DecodeConfig decode_config(const RunConfig& rc, const TileGrid& grid) {
+  return DecodeConfig{rc.decoder, rc.device, grid, rc.precision, rc.graphs == "on", rc.batch};
 }
 
 struct RunResult {
@@ -202,10 +214,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const TileGrid grid = parse_tile_grid(rc.tiles);
   const bool cuda = torch::Device(rc.device).is_cuda();
   torch::set_num_threads(rc.threads);
-  EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
-  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid, rc.precision == "float16",
-                                  rc.graphs == "on", rc.batch},
-                     encode.encoder().info());
+  EncodeStage encode(encode_config(rc));
+  DecodeStage decode(decode_config(rc, grid), encode.encoder().info());
   const auto& enc_info = encode.encoder().info();
   PreprocessStage pre(PreprocessConfig{grid, cuda});
 
@@ -404,22 +414,27 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                   {"decoder_gflops", achieved(dec_f, dec_time) / 1e9},
                   {"decoder_fraction_of_peak", peak > 0 ? achieved(dec_f, dec_time) / peak : 0},
                   {"model_time", cuda && !dec_gpu.empty() ? "gpu (CUDA events)" : "wall clock"}};
-  if (cuda) {
+  double diff = 0;  // from the CPU's float32 reconstruction
+  if (cuda || rc.precision != "float32") {
     const torch::Tensor fixed_input = pre.process([&] {
                                            auto c = std::make_unique<Captured>();
                                            c->image = pool.front();
                                            return c;
                                          }())
                                           ->tiles;
+    diff = difference_from_cpu_float32(rc, encode.encoder(), fixed_input);
+    j["max_abs_diff_vs_cpu_float32"] = diff;
+  }
+  if (cuda)
     j["gpu"] = {{"device", describe_gpu(rc.device)},
                 {"cuda_path", have_cuda_path()},
                 {"encode_gpu_ms", stats_json(compute_latency_stats(enc_gpu))},
                 {"decode_gpu_ms", stats_json(compute_latency_stats(dec_gpu))},
-                {"max_abs_diff_vs_cpu", gpu_vs_cpu_difference(rc, encode.encoder(), fixed_input)}};
-  }
+                {"max_abs_diff_vs_cpu", diff}};
   log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", " << rc.threads
       << " thread(s) per model stage, " << rc.device;
-  if (cuda) log << " " << rc.precision << (rc.graphs == "on" ? " CUDA graphs" : "");
+  if (cuda || rc.precision != "float32") log << " " << rc.precision;
+  if (cuda && rc.graphs == "on") log << " CUDA graphs";
   log << ", " << a.mode << ": " << std::fixed << std::setprecision(1) << fps << " frames/s";
   if (sequential_fps > 0)
     log << " (one thread, one stage after another: " << sequential_fps << "; efficiency "
@@ -440,6 +455,9 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
         << " ms; largest pixel difference from "
         << "the CPU's reconstruction " << std::scientific << std::setprecision(2)
         << j["gpu"]["max_abs_diff_vs_cpu"].get<double>() << std::fixed << "\n";
+  else if (rc.precision != "float32")
+    log << "precision: largest pixel difference from the float32 reconstruction " << std::scientific
+        << std::setprecision(2) << diff << std::fixed << "\n";
   log << "\n";
   return {j, std::move(e2e)};
 }
@@ -463,10 +481,8 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   const TileGrid grid = parse_tile_grid(rc.tiles);
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
   torch::set_num_threads(rc.threads);
-  EncodeStage encode(EncodeConfig{rc.encoder, rc.device, 1, 1});
-  DecodeStage decode(DecodeConfig{rc.decoder, rc.device, grid, rc.precision == "float16",
-                                  rc.graphs == "on", rc.batch},
-                     encode.encoder().info());
+  EncodeStage encode(encode_config(rc));
+  DecodeStage decode(decode_config(rc, grid), encode.encoder().info());
   PreprocessStage pre(PreprocessConfig{grid, torch::Device(rc.device).is_cuda()});
   const auto pool = synthetic_frames(grid);
   PipelineConfig pc;
@@ -591,8 +607,8 @@ void run_bench(BenchArgs& a) {
     throw UsageError("--mode: expected offline or realtime, got '" + a.mode + "'");
   const bool any_cpu = std::find(a.devices.begin(), a.devices.end(), "cpu") != a.devices.end();
   for (const auto& p : a.precisions)
-    if (p != "float32" && p != "float16")
-      throw UsageError("--precision: expected float32 or float16, got '" + p + "'");
+    if (p != "float32" && p != "float16" && p != "bfloat16")
+      throw UsageError("--precision: expected float32, float16 or bfloat16, got '" + p + "'");
     else if (p == "float16" && any_cpu)
       throw UsageError("--precision float16: half precision needs --device cuda alone");
   for (const auto& g : a.graphs)
@@ -608,6 +624,10 @@ void run_bench(BenchArgs& a) {
   if (!a.plot_path.empty())
     throw UsageError("--plot: this LibTorch-only build has no OpenCV to draw with");
 #endif
+  if (a.soak_minutes == 0 && a.frames > 0 && a.frames <= static_cast<std::int64_t>(a.warmup))
+    throw UsageError("--frames " + std::to_string(a.frames) +
+                     ": every frame would be warm-up (--warmup " + std::to_string(a.warmup) +
+                     "); give more frames or a shorter warm-up");
   if (a.soak_minutes > 0) {
     auto j = run_soak(a, std::cout);
     j["machine"] = {{"cpu", machine_cpu()},
@@ -730,7 +750,8 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::Range(1, 1024));
   c->add_option("--device", a->devices, "cpu, cuda")->delimiter(',');
-  c->add_option("--precision", a->precisions, "decoder precision: float32, float16 (CUDA)")
+  c->add_option("--precision", a->precisions,
+                "float32; float16 (CUDA: the decoder); bfloat16 (both models; AMX on a CPU)")
       ->delimiter(',');
   c->add_option("--cuda-graphs", a->graphs,
                 "off, on: the decoder's forward pass as a CUDA graph (CUDA path)")

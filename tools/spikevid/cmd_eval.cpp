@@ -24,7 +24,7 @@ struct EvalArgs {
   CommonOptions common;
   std::string data, images_dir, encoder = "models/weights/encoder-cnn.svm";
   std::string sid = "models/weights/sid-natural.svm", linear = "models/weights/linear-natural.svm";
-  std::string split = "test", json_path, grid_path, save_dir;
+  std::string split = "test", json_path, grid_path, save_dir, precision = "float32";
   std::uint64_t seed = 1234;
   int64_t count = 0;
 };
@@ -39,6 +39,10 @@ void run_eval(EvalArgs& a) {
     decoders["linear"] = load_decoder(a.linear, encoder->info(), device);
   if (!a.sid.empty() && a.sid != "none")
     decoders["sid"] = load_decoder(a.sid, encoder->info(), device);
+  if (a.precision != "float32") {  // what bfloat16 costs in quality
+    encoder->set_precision(parse_precision(a.precision));
+    for (auto& [name, d] : decoders) d->set_precision(parse_precision(a.precision));
+  }
 
   torch::Tensor images;
   double flat = 0;
@@ -98,6 +102,7 @@ void run_eval(EvalArgs& a) {
                         {"source", source},
                         {"encoder", {{"id", encoder->info().id}, {"path", a.encoder}}},
                         {"command", command_line()}};
+    j["precision"] = a.precision;
     for (auto& [name, dec] : decoders) j["decoder_files"][name] = dec->info().path;
     std::ofstream out(a.json_path);
     out << j.dump(2) << "\n";
@@ -149,6 +154,9 @@ void add_eval_command(CLI::App& app) {
   e->add_option("--count", a->count, "score only the first N images")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   e->add_option("--seed", a->seed, "spike seed")->check(CLI::NonNegativeNumber);
+  e->add_option("--precision", a->precision,
+                "float32, or bfloat16: the encoder's and decoders' arithmetic")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
   add_common_options(*e, a->common);
   e->callback([a] { run_eval(*a); });
 }
