@@ -34,7 +34,7 @@ class Encoder {
   virtual void to(torch::Device device) = 0;
   // Weights and arithmetic in `dtype` (torch::kBFloat16: bfloat16, which
   // oneDNN runs on AMX tiles where the CPU has them); the rates come back
-  // float32. float32 by default.
+  // float32. float32 by default. The parametric retina stays float32.
   virtual void set_precision(torch::ScalarType dtype) = 0;
   // Poisson counts [B,bins,N] for one window per image.
   torch::Tensor spikes(const torch::Tensor& images);

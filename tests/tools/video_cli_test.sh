@@ -103,6 +103,9 @@ expect 2 "$sv" transcode "$tmp/in.mp4" -o "$tmp/x.mp4" --batch 0
 expect 1 "$sv" live /dev/video97
 expect 1 "$sv" decode "$tmp/in.mp4" -o "$tmp/x.mp4"
 expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/retina.h5" --encoder retina --frames 2
+# bfloat16 through the whole transcode; the retina encoder takes it too (and stays float32).
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/bf16.mp4" --precision bfloat16 --frames 4
+expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/retina-bf16.h5" --encoder retina --frames 2 --precision bfloat16
 expect 1 "$sv" decode "$tmp/retina.h5" -o "$tmp/x.mp4"
 head -c 3000 "$tmp/t.h5" >"$tmp/cut-short.h5"
 expect 1 "$sv" decode "$tmp/cut-short.h5" -o "$tmp/x.mp4"
