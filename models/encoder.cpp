@@ -36,9 +36,6 @@ class ModuleEncoder : public Encoder {
 
 class RetinaEncoder final : public ModuleEncoder<Retina> {
  public:
-  // The retina stays float32: LibTorch 1.13 has no bfloat16 grid sampling on
-  // the CPU, and one small convolution has little to gain.
-  void set_precision(torch::ScalarType) override {}
   explicit RetinaEncoder(const RetinaConfig& config) : ModuleEncoder(Retina(config)) {
     const auto cfg = to_json(config);
     const auto text = cfg.dump();
@@ -49,6 +46,9 @@ class RetinaEncoder final : public ModuleEncoder<Retina> {
     info_.n_cells = static_cast<int>(info_.cells.size());
     info_.meta = {{"kind", "encoder"}, {"architecture", info_.architecture}, {"config", cfg}};
   }
+  // The retina stays float32: LibTorch 1.13 has no bfloat16 grid sampling on
+  // the CPU, and one small convolution has little to gain.
+  void set_precision(torch::ScalarType) override {}
 };
 
 class CnnFileEncoder final : public ModuleEncoder<CnnEncoder> {
