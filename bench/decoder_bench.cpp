@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "models/cpu_allocator.h"
 #include "models/linear_decoder.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  spikevid::keep_freed_cpu_memory();  // as spikevid does (models/cpu_allocator.h)
   torch::set_num_threads(threads);
   torch::manual_seed(1);
   spikevid::Sid sid(2048);

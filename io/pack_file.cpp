@@ -1,11 +1,15 @@
 #include "io/pack_file.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -91,7 +95,90 @@ std::int64_t int_member(const nlohmann::json& object, const char* key, std::int6
   return number;
 }
 
+double number_member(const nlohmann::json& object, const char* key, double fallback,
+                     const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end()) return fallback;
+  if (!it->is_number())
+    throw_file_error(path, std::string("header: views \"") + key + "\" is not a number");
+  return it->get<double>();
+}
+
+nlohmann::json view_mix_json(const ViewMix& m) {
+  return {{"whole", m.whole},       {"video", m.video}, {"finest", m.finest},
+          {"coarsest", m.coarsest}, {"flips", m.flips}, {"brightness", m.brightness},
+          {"contrast", m.contrast}};
+}
+
+ViewMix read_view_mix(const nlohmann::json& j, const std::string& path) {
+  if (!j.is_object()) throw_file_error(path, "header: \"views\" is not an object");
+  ViewMix m;
+  m.whole = number_member(j, "whole", m.whole, path);
+  m.video = number_member(j, "video", m.video, path);
+  m.finest = number_member(j, "finest", m.finest, path);
+  m.coarsest = number_member(j, "coarsest", m.coarsest, path);
+  m.brightness = number_member(j, "brightness", m.brightness, path);
+  m.contrast = number_member(j, "contrast", m.contrast, path);
+  if (const auto it = j.find("flips"); it != j.end()) {
+    if (!it->is_boolean()) throw_file_error(path, "header: views \"flips\" is not true or false");
+    m.flips = it->get<bool>();
+  }
+  if (const auto problem = view_mix_problem(m); !problem.empty())
+    throw_file_error(path, "header: views: " + problem);
+  m.recorded = true;
+  return m;
+}
+
 }  // namespace
+
+std::string view_mix_problem(const ViewMix& m) {
+  const auto share = [](double v) { return v >= 0 && v <= 1; };  // false for NaN too
+  if (!share(m.whole)) return "whole " + std::to_string(m.whole) + " is not in 0..1";
+  if (!share(m.video)) return "video " + std::to_string(m.video) + " is not in 0..1";
+  if (!(m.finest > 0 && m.finest <= 1))
+    return "finest " + std::to_string(m.finest) + " is not in (0, 1]";
+  if (!(m.coarsest >= m.finest && m.coarsest <= 1))
+    return "coarsest " + std::to_string(m.coarsest) + " is not in finest..1";
+  if (!(m.brightness >= 0 && m.brightness <= 0.5))
+    return "brightness " + std::to_string(m.brightness) + " is not in 0..0.5";
+  if (!(m.contrast >= 0 && m.contrast < 1))
+    return "contrast " + std::to_string(m.contrast) + " is not in 0..1 (excluded)";
+  return "";
+}
+
+std::string describe_pack_counts(const Pack& pack) {
+  std::map<std::string, int> images, frames;
+  std::map<std::string, std::set<std::string>> clips;
+  for (const auto& im : pack.images) {
+    ++images[im.split];
+    if (im.frame >= 0) {
+      ++frames[im.split];
+      clips[im.split].insert(im.source);
+    }
+  }
+  std::ostringstream out;
+  out << pack.images.size() << " images: " << images["train"] << " train, " << images["val"]
+      << " val, " << images["test"] << " test";
+  if (!clips.empty()) {
+    out << "; photos " << images["train"] - frames["train"] << " / "
+        << images["val"] - frames["val"] << " / " << images["test"] - frames["test"]
+        << ", clips (frames) " << clips["train"].size() << " (" << frames["train"] << ") / "
+        << clips["val"].size() << " (" << frames["val"] << ") / " << clips["test"].size() << " ("
+        << frames["test"] << ") in train / val / test";
+  }
+  return out.str();
+}
+
+std::string describe_view_mix(const ViewMix& m) {
+  std::ostringstream out;
+  const auto pct = [](double v) { return static_cast<int>(std::lround(v * 100)); };
+  out << pct(m.whole) << " % whole-image views, the rest patches of " << pct(m.finest) << "-"
+      << pct(m.coarsest) << " % of the long side; " << pct(m.video) << " % from clip frames; "
+      << (m.flips ? "flips" : "no flips") << ", brightness +-" << m.brightness << ", contrast 1 +- "
+      << m.contrast;
+  if (!m.recorded) out << " (the defaults: the pack records no view mix)";
+  return out.str();
+}
 
 void write_pack(const std::string& path, const Pack& pack) {
   if (!is_pack_kind(pack.kind)) {
@@ -111,18 +198,27 @@ void write_pack(const std::string& path, const Pack& pack) {
                                  std::to_string(gray.pixels.size()) + " pixels, not " +
                                  std::to_string(gray.width) + "x" + std::to_string(gray.height));
     }
+    if (image.frame < -1)
+      throw_file_error(path, "cannot write: image " + std::to_string(i) + ": frame " +
+                                 std::to_string(image.frame) + " is negative");
     images.push_back({{"source", image.source},
                       {"label", image.label},
                       {"split", image.split},
                       {"width", gray.width},
                       {"height", gray.height},
                       {"offset", offset}});
+    if (image.frame >= 0) images.back()["frame"] = image.frame;
     offset += gray.pixels.size();
   }
-  const nlohmann::json header_json = {{"kind", pack.kind},
-                                      {"name", pack.name},
-                                      {"created_by", pack.created_by},
-                                      {"images", std::move(images)}};
+  nlohmann::json header_json = {{"kind", pack.kind},
+                                {"name", pack.name},
+                                {"created_by", pack.created_by},
+                                {"images", std::move(images)}};
+  if (pack.views.recorded) {
+    if (const auto problem = view_mix_problem(pack.views); !problem.empty())
+      throw_file_error(path, "cannot write: views: " + problem);
+    header_json["views"] = view_mix_json(pack.views);
+  }
   std::string header;
   try {
     header = header_json.dump();
@@ -209,6 +305,7 @@ Pack read_pack(const std::string& path) {
   }
   pack.name = string_member(json, "name", "the pack", path);
   pack.created_by = string_member(json, "created_by", "the pack", path);
+  if (const auto it = json.find("views"); it != json.end()) pack.views = read_view_mix(*it, path);
   const nlohmann::json& images = member(json, "images", "the pack", path);
   if (!images.is_array()) throw_file_error(path, "header: \"images\" is not an array");
 
@@ -238,6 +335,9 @@ Pack read_pack(const std::string& path) {
         image_problem(static_cast<int>(width), static_cast<int>(height), image.split, label);
     if (!problem.empty()) throw_file_error(path, "header: " + where + ": " + problem);
     image.label = static_cast<int>(label);
+    if (entry.contains("frame"))
+      image.frame = static_cast<int>(
+          int_member(entry, "frame", 0, std::numeric_limits<int>::max(), where, path));
     image.image.width = static_cast<int>(width);
     image.image.height = static_cast<int>(height);
 

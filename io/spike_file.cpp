@@ -201,41 +201,48 @@ void SpikeFileWriter::close() {
   }
 }
 
-namespace detail {
+// The file's header, cell table and datasets, checked; frames read one at a time.
+struct SpikeFileReader::Impl {
+  std::string path;
+  Handle file{-1, H5Fclose}, counts{-1, H5Dclose}, stamps{-1, H5Dclose};
+  SpikeFileHeader header;
+  std::int64_t frames = 0;
+};
 
-SpikeFile read_spike_file_here(const std::string& path) {
+SpikeFileReader::SpikeFileReader(const std::string& path, Unchecked) : impl_(new Impl) {
   QuietErrors quiet;
+  impl_->path = path;
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw_file_error(path, "not an HDF5 file (or it cannot be read)");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (file.id < 0) throw_file_error(path, "cannot open the HDF5 file (truncated or damaged?)");
-  if (read_string_attr(file.id, "format") != kFormat)
+  impl_->file.id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t file = impl_->file.id;
+  if (file < 0) throw_file_error(path, "cannot open the HDF5 file (truncated or damaged?)");
+  if (read_string_attr(file, "format") != kFormat)
     throw_file_error(path, "not a spikevid spike file");
-  SpikeFile s;
-  auto& h = s.header;
-  h.encoder_id = read_string_attr(file.id, "encoder_id");
-  h.encoder_json = read_string_attr(file.id, "encoder");
-  h.source = read_string_attr(file.id, "source");
-  const auto tiles = read_string_attr(file.id, "tiles");  // absent: one tile
+  auto& h = impl_->header;
+  h.encoder_id = read_string_attr(file, "encoder_id");
+  h.encoder_json = read_string_attr(file, "encoder");
+  h.source = read_string_attr(file, "source");
+  const auto tiles = read_string_attr(file, "tiles");  // absent: one tile
   if (!tiles.empty() && std::sscanf(tiles.c_str(), "%dx%d", &h.tile_rows, &h.tile_cols) != 2)
     throw_file_error(path, "has a malformed tiles attribute '" + tiles + "'");
-  if (H5Aexists(file.id, "tile_overlap") > 0) {
-    Handle ta(H5Aopen(file.id, "tile_overlap", H5P_DEFAULT), H5Aclose);
+  if (H5Aexists(file, "tile_overlap") > 0) {
+    Handle ta(H5Aopen(file, "tile_overlap", H5P_DEFAULT), H5Aclose);
     if (H5Aread(ta.id, H5T_NATIVE_INT, &h.tile_overlap) < 0)
       throw_file_error(path, "bad tile_overlap");
   }
   if (h.tile_rows < 1 || h.tile_cols < 1 || h.tile_rows > 32 || h.tile_cols > 32)
     throw_file_error(path, "has an implausible tile grid");
-  Handle wa(H5Aopen(file.id, "window_s", H5P_DEFAULT), H5Aclose);
+  Handle wa(H5Aopen(file, "window_s", H5P_DEFAULT), H5Aclose);
   if (wa.id < 0 || H5Aread(wa.id, H5T_NATIVE_DOUBLE, &h.window_s) < 0)
     throw_file_error(path, "lacks window_s");
   if (!(h.window_s > 1e-6 && h.window_s < 3600))  // NaN fails too
     throw_file_error(path, "has an implausible window_s (" + std::to_string(h.window_s) + " s)");
-  if (H5Lexists(file.id, "counts", H5P_DEFAULT) <= 0 ||
-      H5Lexists(file.id, "timestamps_ns", H5P_DEFAULT) <= 0)
+  if (H5Lexists(file, "counts", H5P_DEFAULT) <= 0 ||
+      H5Lexists(file, "timestamps_ns", H5P_DEFAULT) <= 0)
     throw_file_error(path, "lacks /counts or /timestamps_ns");
-  Handle counts(H5Dopen2(file.id, "counts", H5P_DEFAULT), H5Dclose);
-  Handle space(H5Dget_space(counts.id), H5Sclose);
+  impl_->counts.id = H5Dopen2(file, "counts", H5P_DEFAULT);
+  Handle space(H5Dget_space(impl_->counts.id), H5Sclose);
   if (H5Sget_simple_extent_ndims(space.id) != 3)
     throw_file_error(path, "/counts must be [frames, bins, cells]");
   hsize_t dims[3];
@@ -253,31 +260,23 @@ SpikeFile read_spike_file_here(const std::string& path) {
     throw_file_error(path, "/counts claims " + std::to_string(dims[0]) + " frames of " +
                                std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
                                " counts, more than a file of its size can hold (damaged?)");
-  s.frames = static_cast<std::int64_t>(dims[0]);
+  impl_->frames = static_cast<std::int64_t>(dims[0]);
   h.bins = static_cast<int>(dims[1]);
   h.cells = static_cast<int>(dims[2]);
-  check_storage(counts.id, path, "/counts", file_bytes, claimed, {1, dims[1], dims[2]});
-  s.counts.resize(dims[0] * dims[1] * dims[2]);
-  if (!s.counts.empty() &&
-      H5Dread(counts.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.counts.data()) < 0)
-    throw_file_error(path, "cannot read /counts (truncated or damaged file?)");
-  Handle stamps(H5Dopen2(file.id, "timestamps_ns", H5P_DEFAULT), H5Dclose);
-  Handle sspace(H5Dget_space(stamps.id), H5Sclose);
+  check_storage(impl_->counts.id, path, "/counts", file_bytes, claimed, {1, dims[1], dims[2]});
+  impl_->stamps.id = H5Dopen2(file, "timestamps_ns", H5P_DEFAULT);
+  Handle sspace(H5Dget_space(impl_->stamps.id), H5Sclose);
   hsize_t n = 0;
   if (H5Sget_simple_extent_ndims(sspace.id) != 1)
     throw_file_error(path, "/timestamps_ns must be [frames]");
   H5Sget_simple_extent_dims(sspace.id, &n, nullptr);
   if (n != dims[0])
     throw_file_error(path, "/timestamps_ns and /counts hold different numbers of frames");
-  check_storage(stamps.id, path, "/timestamps_ns", file_bytes, 8.0L * n, {1});
-  s.timestamps_ns.resize(n);
-  if (n > 0 && H5Dread(stamps.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                       s.timestamps_ns.data()) < 0)
-    throw_file_error(path, "cannot read /timestamps_ns (truncated or damaged file?)");
+  check_storage(impl_->stamps.id, path, "/timestamps_ns", file_bytes, 8.0L * n, {1});
   auto column = [&](const char* name, auto& out, hid_t mem) {
-    if (H5Lexists(file.id, "cells", H5P_DEFAULT) <= 0 || H5Lexists(file.id, name, H5P_DEFAULT) <= 0)
+    if (H5Lexists(file, "cells", H5P_DEFAULT) <= 0 || H5Lexists(file, name, H5P_DEFAULT) <= 0)
       return;
-    Handle ds(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
+    Handle ds(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
     Handle sp(H5Dget_space(ds.id), H5Sclose);
     hsize_t m = 0;
     if (H5Sget_simple_extent_ndims(sp.id) != 1)
@@ -294,7 +293,65 @@ SpikeFile read_spike_file_here(const std::string& path) {
   column("cells/y", h.cell_y, H5T_NATIVE_FLOAT);
   column("cells/center_sigma", h.center_sigma, H5T_NATIVE_FLOAT);
   column("cells/surround_sigma", h.surround_sigma, H5T_NATIVE_FLOAT);
+}
+
+SpikeFileReader::~SpikeFileReader() {
+  QuietErrors quiet;  // the handles close quietly
+  impl_.reset();
+}
+
+const SpikeFileHeader& SpikeFileReader::header() const { return impl_->header; }
+std::int64_t SpikeFileReader::frames() const { return impl_->frames; }
+
+std::int64_t SpikeFileReader::read(std::int64_t frame, float* counts) {
+  QuietErrors quiet;
+  const auto& h = impl_->header;
+  if (frame < 0 || frame >= impl_->frames)
+    throw std::out_of_range(impl_->path + ": no frame " + std::to_string(frame));
+  const auto at = static_cast<hsize_t>(frame);
+  auto one = [&](hid_t ds, std::vector<hsize_t> count, hid_t mem_type, void* out) {
+    std::vector<hsize_t> start(count.size(), 0);
+    start[0] = at;
+    Handle file_space(H5Dget_space(ds), H5Sclose);
+    Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                     H5Sclose);
+    return H5Sselect_hyperslab(file_space.id, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                               nullptr) >= 0 &&
+           H5Dread(ds, mem_type, mem_space.id, file_space.id, H5P_DEFAULT, out) >= 0;
+  };
+  std::int64_t stamp = 0;
+  if (!one(impl_->counts.id, {1, static_cast<hsize_t>(h.bins), static_cast<hsize_t>(h.cells)},
+           H5T_NATIVE_FLOAT, counts) ||
+      !one(impl_->stamps.id, {1}, H5T_NATIVE_INT64, &stamp))
+    throw_file_error(impl_->path, "cannot read frame " + std::to_string(frame) +
+                                      " (truncated or damaged file?)");
+  return stamp;
+}
+
+namespace detail {
+
+SpikeFile read_spike_file_here(const std::string& path) {
+  SpikeFileReader reader(path, SpikeFileReader::Unchecked{});
+  SpikeFile s;
+  s.header = reader.header();
+  s.frames = reader.frames();
+  const auto per =
+      static_cast<std::size_t>(s.header.bins) * static_cast<std::size_t>(s.header.cells);
+  s.counts.resize(static_cast<std::size_t>(s.frames) * per);
+  s.timestamps_ns.resize(static_cast<std::size_t>(s.frames));
+  for (std::int64_t f = 0; f < s.frames; ++f)
+    s.timestamps_ns[static_cast<std::size_t>(f)] =
+        reader.read(f, s.counts.data() + static_cast<std::size_t>(f) * per);
   return s;
+}
+
+// Opens the file and reads every frame into one frame's buffer: what a
+// streaming reader will do, in constant memory, whatever the file's length.
+void stream_spike_file_here(const std::string& path) {
+  SpikeFileReader reader(path, SpikeFileReader::Unchecked{});
+  std::vector<float> frame(static_cast<std::size_t>(reader.header().bins) *
+                           static_cast<std::size_t>(reader.header().cells));
+  for (std::int64_t f = 0; f < reader.frames(); ++f) (void)reader.read(f, frame.data());
 }
 
 ReadProbe probe_read_in_child(const std::string& path) {
@@ -305,7 +362,7 @@ ReadProbe probe_read_in_child(const std::string& path) {
     // (a sanitizer's handler would report and abort instead).
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
     try {
-      (void)read_spike_file_here(path);
+      stream_spike_file_here(path);
     } catch (...) {  // the parent reads again and throws the same
     }
     _exit(0);  // no exit handlers: they belong to the parent
@@ -330,10 +387,13 @@ ReadProbe probe_read_in_child(const std::string& path) {
 
 }  // namespace detail
 
-SpikeFile read_spike_file(const std::string& path) {
+namespace {
+
+// The child's verdict as the caller's error; returns on ok.
+void check_in_child(const std::string& path) {
   switch (detail::probe_read_in_child(path)) {
     case detail::ReadProbe::ok:
-      return detail::read_spike_file_here(path);
+      return;
     case detail::ReadProbe::fault:
     case detail::ReadProbe::aborted:
       throw_file_error(
@@ -343,5 +403,15 @@ SpikeFile read_spike_file(const std::string& path) {
   }
   throw_file_error(path, "reading it was killed (out of memory?)");
 }
+
+}  // namespace
+
+SpikeFile read_spike_file(const std::string& path) {
+  check_in_child(path);
+  return detail::read_spike_file_here(path);
+}
+
+SpikeFileReader::SpikeFileReader(const std::string& path)
+    : SpikeFileReader((check_in_child(path), path), Unchecked{}) {}
 
 }  // namespace spikevid

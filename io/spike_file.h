@@ -12,6 +12,7 @@
 //   with tiles, N = R·C·n, tile t's cells are columns t·n … t·n+n−1, row-major,
 //   and the cell table gives positions in the whole frame), tile_overlap (pixels)
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,30 @@ class SpikeFileWriter {
   std::int64_t file_ = -1, counts_ = -1, stamps_ = -1;  // HDF5 handles
 };
 
+// A spike file read frame by frame, in constant memory whatever its length.
+// The constructor checks the file in a forked child first (read_spike_file
+// says why): call it before starting threads. Every method throws
+// std::runtime_error ("PATH: problem") on a damaged file.
+// Thread-safe: no (one reader, one thread at a time).
+class SpikeFileReader {
+ public:
+  explicit SpikeFileReader(const std::string& path);
+  struct Unchecked {};  // no child first: for the child itself and the fuzzer
+  SpikeFileReader(const std::string& path, Unchecked);
+  ~SpikeFileReader();
+  SpikeFileReader(const SpikeFileReader&) = delete;
+  SpikeFileReader& operator=(const SpikeFileReader&) = delete;
+
+  const SpikeFileHeader& header() const;
+  std::int64_t frames() const;
+  // Frame `frame`'s bins·cells counts into `counts`; returns its timestamp (ns).
+  std::int64_t read(std::int64_t frame, float* counts);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 struct SpikeFile {
   SpikeFileHeader header;
   std::int64_t frames = 0;
@@ -71,8 +96,10 @@ namespace detail {
 // report), killed (any other signal, e.g. the OOM killer's SIGKILL).
 enum class ReadProbe { ok, fault, aborted, killed };
 ReadProbe probe_read_in_child(const std::string& path);
-// The read itself, in this process (what the child runs).
+// The read itself, in this process.
 SpikeFile read_spike_file_here(const std::string& path);
+// What the child runs: every frame, one at a time, in constant memory.
+void stream_spike_file_here(const std::string& path);
 }  // namespace detail
 
 }  // namespace spikevid

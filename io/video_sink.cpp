@@ -35,22 +35,23 @@ constexpr const char* kEncoder =
 }  // namespace
 
 std::unique_ptr<VideoSink> VideoSink::open_file(const std::string& path, int width, int height,
-                                                double fps) {
+                                                double fps, const std::string& write_to) {
   const auto ext = lower_extension(path);
+  const std::string& location = write_to.empty() ? path : write_to;
   std::string mux;
   if (ext == ".mp4")
-    mux = "mp4mux";
+    mux = "mp4mux fragment-duration=1000";
   else if (ext == ".mkv")
     mux = "matroskamux";
   else
     throw std::runtime_error(path + ": the video output must end in .mp4 or .mkv");
   {  // A clear message now rather than a GStreamer error later.
-    std::ofstream probe(path, std::ios::binary | std::ios::trunc);
+    std::ofstream probe(location, std::ios::binary | std::ios::trunc);
     if (!probe) throw std::runtime_error(path + ": cannot write (" + std::strerror(errno) + ")");
   }
   return std::unique_ptr<VideoSink>(new VideoSink(
       path, std::string("appsrc name=src ! ") + kEncoder + " ! " + mux + " ! filesink name=out",
-      width, height, fps, path));
+      width, height, fps, location));
 }
 
 std::unique_ptr<VideoSink> VideoSink::open_window(const std::string& title, int width, int height,

@@ -17,8 +17,12 @@ class VideoSink {
  public:
   // Throws std::runtime_error ("PATH: problem") if the file cannot be written,
   // its extension is not .mp4/.mkv, or GStreamer cannot build the encoder.
+  // `path`'s extension picks the container; the bytes go to `write_to` when
+  // given (a temporary name, io/output_file.h). An mp4 is written in
+  // fragments of a second, so a file whose writer was killed still plays up
+  // to its last fragment.
   static std::unique_ptr<VideoSink> open_file(const std::string& path, int width, int height,
-                                              double fps);
+                                              double fps, const std::string& write_to = "");
   // Throws std::runtime_error if no window can be opened (no display).
   static std::unique_ptr<VideoSink> open_window(const std::string& title, int width, int height,
                                                 double fps);

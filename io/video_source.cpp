@@ -1,6 +1,7 @@
 #include "io/video_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -93,12 +94,31 @@ class GstSource final : public VideoSource {
     // Live: keep the newest frame only. A file: lossless, the decoder waits.
     gst_app_sink_set_max_buffers(GST_APP_SINK(sink_), live ? 1 : 4);
     gst_app_sink_set_drop(GST_APP_SINK(sink_), live ? TRUE : FALSE);
+    if (live) {  // every buffer that reaches the appsink, so its drops can be counted
+      GstPad* pad = gst_element_get_static_pad(sink_, "sink");
+      gst_pad_add_probe(
+          pad, GST_PAD_PROBE_TYPE_BUFFER,
+          [](GstPad*, GstPadProbeInfo*, gpointer count) {
+            static_cast<std::atomic<std::uint64_t>*>(count)->fetch_add(1);
+            return GST_PAD_PROBE_OK;
+          },
+          &received_, nullptr);
+      gst_object_unref(pad);
+    }
     info_.description = name;
     info_.live = live;
     start();
   }
 
   ~GstSource() override { close(); }
+
+  std::uint64_t received() const override { return received_.load(); }
+  // What reached the appsink and was never pulled: dropped for a newer frame
+  // (or, at a stop, the one frame still waiting).
+  std::uint64_t dropped() const override {
+    const auto got = received_.load(), pulled = pulled_.load();
+    return got > pulled ? got - pulled : 0;
+  }
 
   std::optional<VideoFrame> next() override {
     if (pending_) {
@@ -199,6 +219,7 @@ class GstSource final : public VideoSource {
                    ? static_cast<std::int64_t>(pts)
                    : static_cast<std::int64_t>(frames_ * 1e9 / std::max(1.0, info_.fps));
     ++frames_;
+    pulled_.fetch_add(1);
     gst_buffer_unmap(buf, &map);
     gst_sample_unref(sample);
     return f;
@@ -220,6 +241,7 @@ class GstSource final : public VideoSource {
   GstElement* sink_ = nullptr;
   std::optional<VideoFrame> pending_;
   std::int64_t frames_ = 0;
+  std::atomic<std::uint64_t> received_{0}, pulled_{0};
 };
 
 constexpr const char* kToAppsink = " ! videoconvert ! appsink name=spikevid_sink";

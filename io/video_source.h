@@ -45,6 +45,11 @@ class VideoSource {
   // Thread-safe: no (one reader). Blocks: until a frame, the end, or the stall timeout.
   virtual std::optional<VideoFrame> next() = 0;
   const SourceInfo& info() const { return info_; }
+  // Frames a live source's buffer received and those it dropped because the
+  // reader was late (it keeps only the newest); 0 for files and images.
+  // Thread-safe: yes. Blocks: no.
+  virtual std::uint64_t received() const { return 0; }
+  virtual std::uint64_t dropped() const { return 0; }
 
  protected:
   SourceInfo info_;

@@ -2,16 +2,63 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <numeric>
 
 #include <torch/nn/functional.h>
 #include <torch/torch.h>
 
-#include "io/pack_file.h"
-
 namespace spikevid {
 namespace F = torch::nn::functional;
+
+namespace {
+
+// Validation frames per clip, evenly spaced, each cut into the 3×4 tiles that
+// `transcode --tiles 3x4` feeds the decoder (64-pixel tiles overlapping by 16).
+constexpr int64_t kValFramesPerClip = 12;
+constexpr int64_t kValTileRows = 3, kValTileCols = 4, kValTileStep = 48;
+
+torch::Tensor as_unit_float(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kUInt8 ? t.to(torch::kFloat32).div_(255.0)
+                                          : t.to(torch::kFloat32);
+}
+
+// The window [y0, y0+side) × [x0, x0+side) of `image`, averaged down to 64×64.
+torch::Tensor window(const torch::Tensor& image, int64_t y0, int64_t x0, int64_t side) {
+  auto crop = as_unit_float(image.narrow(2, y0, side).narrow(3, x0, side));
+  return side == kPatchSize
+             ? crop
+             : F::adaptive_avg_pool2d(crop, F::AdaptiveAvgPool2dFuncOptions(kPatchSize));
+}
+
+// The 3×4 tiles of one frame, as the tiled video commands cut them: the
+// largest centred crop with the grid's aspect, averaged down to the grid's size.
+torch::Tensor tiles_of(const torch::Tensor& frame) {
+  const int64_t gh = kValTileRows * kValTileStep + (kPatchSize - kValTileStep);
+  const int64_t gw = kValTileCols * kValTileStep + (kPatchSize - kValTileStep);
+  const int64_t h = frame.size(2), w = frame.size(3);
+  int64_t ch = h, cw = h * gw / gh;
+  if (cw > w) {
+    cw = w;
+    ch = w * gh / gw;
+  }
+  auto crop = as_unit_float(frame.narrow(2, (h - ch) / 2, ch).narrow(3, (w - cw) / 2, cw));
+  auto grid = F::adaptive_avg_pool2d(crop, F::AdaptiveAvgPool2dFuncOptions({gh, gw}));
+  std::vector<torch::Tensor> tiles;
+  for (int64_t r = 0; r < kValTileRows; ++r)
+    for (int64_t c = 0; c < kValTileCols; ++c)
+      tiles.push_back(
+          grid.narrow(2, r * kValTileStep, kPatchSize).narrow(3, c * kValTileStep, kPatchSize));
+  return torch::cat(tiles);
+}
+
+torch::Tensor uint8_tensor(const GrayImage& g, torch::Device device) {
+  return torch::from_blob(const_cast<std::uint8_t*>(g.pixels.data()), {1, 1, g.height, g.width},
+                          torch::kUInt8)
+      .clone()
+      .to(device);
+}
+
+}  // namespace
 
 torch::Tensor resize_to_patch(const torch::Tensor& images) {
   if (images.size(2) == kPatchSize && images.size(3) == kPatchSize) return images;
@@ -29,6 +76,11 @@ torch::Tensor to_model_image(const std::uint8_t* pixels, int width, int height) 
           .div_(255.0));
 }
 
+torch::Tensor whole_view(const torch::Tensor& image) {
+  const int64_t h = image.size(2), w = image.size(3), side = std::min(h, w);
+  return window(image, (h - side) / 2, (w - side) / 2, side);
+}
+
 Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& options) {
   const Pack pack = read_pack(pack_path);
   Dataset d;
@@ -36,46 +88,90 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
   d.path_ = pack_path;
   d.kind_ = pack.kind;
   d.name_ = pack.name;
-  std::map<std::string, std::vector<std::string>> sources;
+  d.views_ = pack.views;
+  if (!pack.views.recorded) {  // an older pack: the patches of old
+    d.views_.finest = options.min_fraction;
+    d.views_.coarsest = options.max_fraction;
+  }
+  std::map<std::string, std::vector<std::string>> photo_names, clip_names;
   std::map<std::string, std::vector<torch::Tensor>> photos, images;
+  std::map<std::string, std::map<std::string, std::map<int, const GrayImage*>>> clips;
+  std::map<std::string, int64_t> frame_counts;
   for (const auto& p : pack.images) {
-    if (sources[p.split].empty() || sources[p.split].back() != p.source)
-      sources[p.split].push_back(p.source);
-    const auto* px = p.image.pixels.data();
-    if (pack.kind == "photos") {
-      auto t = torch::from_blob(const_cast<std::uint8_t*>(px),
-                                {1, 1, p.image.height, p.image.width}, torch::kUInt8)
-                   .to(torch::kFloat32)
-                   .div_(255.0);
-      if (std::min(p.image.width, p.image.height) < kPatchSize)
-        throw std::runtime_error(pack_path + ": photo '" + p.source +
-                                 "' is smaller than 64 pixels");
-      photos[p.split].push_back(t.to(options.device));
+    if (pack.kind == "photos" && std::min(p.image.width, p.image.height) < kPatchSize)
+      throw std::runtime_error(pack_path + ": " + (p.frame >= 0 ? "a frame of '" : "photo '") +
+                               p.source + "' is smaller than 64 pixels");
+    if (pack.kind != "photos") {
+      auto& names = photo_names[p.split];
+      if (names.empty() || names.back() != p.source) names.push_back(p.source);
+      images[p.split].push_back(
+          to_model_image(p.image.pixels.data(), p.image.width, p.image.height));
+    } else if (p.frame >= 0) {
+      auto& frames = clips[p.split][p.source];
+      if (!frames.emplace(p.frame, &p.image).second)
+        throw std::runtime_error(pack_path + ": clip '" + p.source + "' has frame " +
+                                 std::to_string(p.frame) + " twice");
+      ++frame_counts[p.split];
     } else {
-      images[p.split].push_back(to_model_image(px, p.image.width, p.image.height));
+      photo_names[p.split].push_back(p.source);
+      photos[p.split].push_back(uint8_tensor(p.image, options.device));
     }
   }
-  auto need = [&](bool ok, const std::string& split) {
-    if (!ok) throw std::runtime_error(pack_path + ": pack has no '" + split + "' images");
+  auto need = [&](bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error(pack_path + ": pack has no " + what);
   };
   if (pack.kind == "photos") {
-    for (const char* s : {"train", "val", "test"}) need(!photos[s].empty(), s);
+    for (const char* s : {"train", "val", "test"})
+      need(!photos[s].empty(), std::string(s) + " photos");
     d.train_photos_ = photos["train"];
+    for (const auto& [name, frames] : clips["train"]) {
+      Clip c;
+      for (const auto& [index, image] : frames)
+        c.frames.push_back(uint8_tensor(*image, options.device));
+      d.train_clips_.push_back(std::move(c));
+    }
+    for (const auto& [name, frames] : clips["test"])
+      for (const auto& [index, image] : frames) d.test_clips_[name].push_back(*image);
     // Fixed sets: their own generator, so they do not depend on training.
     std::mt19937_64 val_rng(options.seed), test_rng(options.seed + 1);
     d.val_ = d.cut_patches(photos["val"], options.val_count, val_rng, false);
     d.test_ = d.cut_patches(photos["test"], options.test_count, test_rng, false);
+    std::vector<torch::Tensor> whole;
+    for (const auto& t : photos["test"]) whole.push_back(whole_view(t));
+    d.test_whole_ = torch::cat(whole);
+    if (pack.views.recorded) {  // validate on every view the mix trains for
+      std::vector<torch::Tensor> val{d.val_};
+      for (const auto& t : photos["val"]) val.push_back(whole_view(t));
+      for (const auto& [name, frames] : clips["val"]) {
+        const auto n = static_cast<int64_t>(frames.size());
+        std::vector<const GrayImage*> ordered;
+        for (const auto& [index, image] : frames) ordered.push_back(image);
+        for (int64_t k = 0; k < std::min(n, kValFramesPerClip); ++k)
+          val.push_back(tiles_of(uint8_tensor(
+              *ordered[static_cast<std::size_t>(k * n / std::min(n, kValFramesPerClip))],
+              options.device)));
+      }
+      d.val_ = torch::cat(val).contiguous();
+    }
   } else {
-    for (const char* s : {"train", "val", "test"}) need(!images[s].empty(), s);
+    for (const char* s : {"train", "val", "test"})
+      need(!images[s].empty(), std::string(s) + " images");
     d.train_images_ = torch::cat(images["train"]).to(options.device);
     d.val_ = torch::cat(images["val"]).to(options.device);
     d.test_ = torch::cat(images["test"]).to(options.device);
   }
   d.splits_ = nlohmann::json::object();
-  for (const auto& [split, names] : sources)
-    d.splits_[split] = {{"sources", names.size()}, {"names", names}};
-  if (pack.kind != "photos")  // thousands of digits: the counts say enough
-    for (auto& [split, v] : d.splits_.items()) v.erase("names");
+  for (const char* split : {"train", "val", "test"}) {
+    auto& s = d.splits_[split];
+    s = {{"sources", photo_names[split].size()}};
+    if (pack.kind == "photos") {
+      s["names"] = photo_names[split];
+      std::vector<std::string> names;
+      for (const auto& [name, frames] : clips[split]) names.push_back(name);
+      if (!names.empty())
+        s["clips"] = {{"count", names.size()}, {"frames", frame_counts[split]}, {"names", names}};
+    }
+  }
   return d;
 }
 
@@ -95,44 +191,97 @@ torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int
     side = std::clamp<int64_t>(side, kPatchSize, std::min(h, w));
     const auto y0 = static_cast<int64_t>(unit(rng) * static_cast<double>(h - side + 1));
     const auto x0 = static_cast<int64_t>(unit(rng) * static_cast<double>(w - side + 1));
-    auto crop =
-        photo.narrow(2, std::min(y0, h - side), side).narrow(3, std::min(x0, w - side), side);
-    auto patch = side == kPatchSize
-                     ? crop
-                     : F::adaptive_avg_pool2d(crop, F::AdaptiveAvgPool2dFuncOptions(kPatchSize));
+    auto patch = window(photo, std::min(y0, h - side), std::min(x0, w - side), side);
     if (flips && unit(rng) < 0.5) patch = patch.flip({3});
     out.push_back(patch);
   }
   return torch::cat(out).contiguous();
 }
 
+torch::Tensor Dataset::cut_view(const torch::Tensor& source, std::mt19937_64& rng) const {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const int64_t h = source.size(2), w = source.size(3), short_side = std::min(h, w);
+  int64_t side = short_side;
+  if (unit(rng) >= views_.whole) {  // a patch, log-uniform between the finest and coarsest scales
+    const double log_lo = std::log(views_.finest), log_hi = std::log(views_.coarsest);
+    const double frac = std::exp(log_lo + (log_hi - log_lo) * unit(rng));
+    side = std::clamp<int64_t>(std::lround(frac * static_cast<double>(std::max(h, w))), kPatchSize,
+                               short_side);
+  }
+  const auto y0 =
+      std::min(h - side, static_cast<int64_t>(unit(rng) * static_cast<double>(h - side + 1)));
+  const auto x0 =
+      std::min(w - side, static_cast<int64_t>(unit(rng) * static_cast<double>(w - side + 1)));
+  auto view = window(source, y0, x0, side);
+  if (views_.flips && unit(rng) < 0.5) view = view.flip({3});
+  if (views_.brightness > 0 || views_.contrast > 0) {
+    const double gain = 1 + views_.contrast * (2 * unit(rng) - 1);
+    const double offset = views_.brightness * (2 * unit(rng) - 1);
+    const auto mean = view.mean();
+    view = ((view - mean) * gain + mean + offset).clamp(0, 1);
+  }
+  return view;
+}
+
 torch::Tensor Dataset::train_epoch(int64_t n, std::mt19937_64& rng) const {
-  if (kind_ == "photos") return cut_patches(train_photos_, n, rng, true);
-  const int64_t m = train_images_.size(0);
-  std::vector<int64_t> idx(static_cast<std::size_t>(m));
-  std::iota(idx.begin(), idx.end(), 0);
-  std::shuffle(idx.begin(), idx.end(), rng);
-  idx.resize(static_cast<std::size_t>(std::min(n, m)));
-  auto index = torch::tensor(idx, torch::kLong).to(train_images_.device());
-  return train_images_.index_select(0, index);
+  if (kind_ != "photos") {
+    const int64_t m = train_images_.size(0);
+    std::vector<int64_t> idx(static_cast<std::size_t>(m));
+    std::iota(idx.begin(), idx.end(), 0);
+    std::shuffle(idx.begin(), idx.end(), rng);
+    idx.resize(static_cast<std::size_t>(std::min(n, m)));
+    auto index = torch::tensor(idx, torch::kLong).to(train_images_.device());
+    return train_images_.index_select(0, index);
+  }
+  torch::NoGradGuard no_grad;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<torch::Tensor> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    // Clips are drawn evenly, whatever their length, then a frame of the clip.
+    const bool from_video = !train_clips_.empty() && unit(rng) < views_.video;
+    const auto pick = [&](std::size_t count) {
+      return std::min(count - 1, static_cast<std::size_t>(unit(rng) * static_cast<double>(count)));
+    };
+    const torch::Tensor* source = nullptr;
+    if (from_video) {
+      const auto& clip = train_clips_[pick(train_clips_.size())];
+      source = &clip.frames[pick(clip.frames.size())];
+    } else {
+      source = &train_photos_[pick(train_photos_.size())];
+    }
+    out.push_back(cut_view(*source, rng));
+  }
+  return torch::cat(out).contiguous();
 }
 
 int64_t Dataset::train_size() const {
-  return kind_ == "photos" ? static_cast<int64_t>(train_photos_.size()) : train_images_.size(0);
+  if (kind_ != "photos") return train_images_.size(0);
+  int64_t n = static_cast<int64_t>(train_photos_.size());
+  for (const auto& c : train_clips_) n += static_cast<int64_t>(c.frames.size());
+  return n;
 }
 
 nlohmann::json Dataset::describe() const {
-  return {{"pack", path_},
-          {"name", name_},
-          {"kind", kind_},
-          {"splits", splits_},
-          {"val_count", val_.size(0)},
-          {"test_count", test_.size(0)},
-          {"patch", kind_ == "photos" ? nlohmann::json{{"size", kPatchSize},
-                                                       {"min_fraction", options_.min_fraction},
-                                                       {"max_fraction", options_.max_fraction},
-                                                       {"seed", options_.seed}}
-                                      : nlohmann::json{{"resized_to", kPatchSize}}}};
+  nlohmann::json j = {{"pack", path_},
+                      {"name", name_},
+                      {"kind", kind_},
+                      {"splits", splits_},
+                      {"val_count", val_.size(0)},
+                      {"test_count", test_.size(0)}};
+  if (kind_ != "photos") {
+    j["patch"] = {{"resized_to", kPatchSize}};
+    return j;
+  }
+  j["patch"] = {{"size", kPatchSize},
+                {"min_fraction", options_.min_fraction},
+                {"max_fraction", options_.max_fraction},
+                {"seed", options_.seed}};
+  j["views"] = {{"whole", views_.whole},       {"video", views_.video},
+                {"finest", views_.finest},     {"coarsest", views_.coarsest},
+                {"flips", views_.flips},       {"brightness", views_.brightness},
+                {"contrast", views_.contrast}, {"from_pack", views_.recorded}};
+  return j;
 }
 
 }  // namespace spikevid

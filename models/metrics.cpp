@@ -1,10 +1,10 @@
 #include "models/metrics.h"
 
-#include <torch/nn/functional.h>
+#include <cmath>
+
 #include <torch/torch.h>
 
 namespace spikevid {
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -36,16 +36,26 @@ torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b) {
               "ssim: image smaller than the window");
   auto x = a.detach().to(torch::kCPU, torch::kFloat64);
   auto y = b.detach().to(torch::kCPU, torch::kFloat64);
-  auto r = torch::arange(-kRadius, kRadius + 1, torch::kFloat64);
-  auto g = torch::exp(-(r * r) / (2 * kSigma * kSigma));
-  g = g / g.sum();
-  auto w = torch::outer(g, g).view({1, 1, 2 * kRadius + 1, 2 * kRadius + 1});
+  double g[2 * kRadius + 1], g_sum = 0;
+  for (int k = -kRadius; k <= kRadius; ++k)
+    g_sum += g[k + kRadius] = std::exp(-(k * k) / (2 * kSigma * kSigma));
   // A valid convolution = filtering the whole image, then cropping the border.
-  auto filt = [&](const torch::Tensor& t) { return F::conv2d(t, w); };
-  auto ux = filt(x), uy = filt(y);
-  auto vx = filt(x * x) - ux * ux;
-  auto vy = filt(y * y) - uy * uy;
-  auto vxy = filt(x * y) - ux * uy;
+  // The Gaussian is separable: a pass along the rows, then along the columns,
+  // each 11 shifted multiply-adds (22 products a pixel instead of 121), over
+  // the five images at once. (Faster here than conv2d, whose float64 path
+  // unrolls every window.)
+  const auto pass = [&](const torch::Tensor& t, int64_t dim) {
+    const int64_t len = t.size(dim) - 2 * kRadius;
+    auto out = t.narrow(dim, 0, len) * (g[0] / g_sum);
+    for (int k = 1; k <= 2 * kRadius; ++k) out.add_(t.narrow(dim, k, len), g[k] / g_sum);
+    return out;
+  };
+  const int64_t n = x.size(0);
+  auto all = pass(pass(torch::cat({x, y, x * x, y * y, x * y}), 3), 2);
+  auto ux = all.narrow(0, 0, n), uy = all.narrow(0, n, n);
+  auto vx = all.narrow(0, 2 * n, n) - ux * ux;
+  auto vy = all.narrow(0, 3 * n, n) - uy * uy;
+  auto vxy = all.narrow(0, 4 * n, n) - ux * uy;
   auto s = ((2 * ux * uy + kC1) * (2 * vxy + kC2)) / ((ux * ux + uy * uy + kC1) * (vx + vy + kC2));
   return s.flatten(1).mean(1);
 }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <random>
 
+#include <ATen/autocast_mode.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -52,6 +53,36 @@ Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch:
 
 namespace {
 
+// Autocast on for the scope: the listed ops (matrix products, convolutions)
+// run in `dtype`, the rest in float32; restored on exit.
+class AutocastScope {
+ public:
+  AutocastScope(torch::Device device, torch::ScalarType dtype)
+      : cuda_(device.is_cuda()), on_(dtype != torch::kFloat32) {
+    if (!on_) return;
+    if (cuda_) {
+      at::autocast::set_autocast_gpu_dtype(dtype);
+      at::autocast::set_enabled(true);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(dtype);
+      at::autocast::set_cpu_enabled(true);
+    }
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    if (cuda_)
+      at::autocast::set_enabled(false);
+    else
+      at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool cuda_, on_;
+};
+
 nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dataset& data,
                             const TrainConfig& c) {
   const auto& e = encoder.info();
@@ -73,6 +104,7 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
             {"lr", c.lr},
             {"lr_schedule", c.lr_schedule},
             {"images_per_epoch", c.images_per_epoch},
+            {"precision", c.precision == torch::kFloat32 ? "float32" : "bfloat16"},
             {"command", c.command}}}};
 }
 
@@ -223,18 +255,9 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
     Progress bar(log, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), n);
     double loss_avg = 0;
     for (int64_t i = 0; i + c.batch <= n; i += c.batch) {
-      auto x = images.narrow(0, i, c.batch);
-      torch::Tensor counts;
-      {
-        torch::NoGradGuard no_grad;
-        counts = encoder.spikes(x).flatten(1);
-      }
-      opt.zero_grad();
-      torch::Tensor loss = torch::mse_loss(net->forward(counts), x);
-      loss.backward();
-      opt.step();
+      const double l = train_step([&](const torch::Tensor& counts) { return net->forward(counts); },
+                                  opt, encoder, images.narrow(0, i, c.batch), c.precision);
       st.images_seen += c.batch;
-      const double l = loss.item<double>();
       loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
       bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
       if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() >
@@ -265,6 +288,25 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
 }
 
 }  // namespace
+
+double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                  torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
+                  torch::ScalarType precision) {
+  torch::Tensor counts;
+  {
+    torch::NoGradGuard no_grad;
+    counts = encoder.spikes(x).flatten(1);
+  }
+  optimizer.zero_grad();
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(x.device(), precision);
+    loss = torch::mse_loss(forward(counts).to(torch::kFloat32), x);
+  }
+  loss.backward();
+  optimizer.step();
+  return loss.item<double>();
+}
 
 double cosine_lr(double lr, double lr_min, int epoch, int epochs) {
   if (epochs <= 1) return lr;

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <string>
 
+#include <torch/optim/optimizer.h>
 #include <torch/types.h>
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,9 @@ struct TrainConfig {
   std::string checkpoint_dir;  // "" : no checkpoints
   std::string init_weights;    // start from this decoder file (same architecture)
   std::uint64_t seed = 1;
+  // float32, or bfloat16: matrix products and convolutions in bfloat16
+  // (autocast; on this CPU's AMX tiles), weights and Adam's state in float32.
+  torch::ScalarType precision = torch::kFloat32;
   std::string command;                // recorded in the model file
   std::function<bool()> should_stop;  // polled between batches (Ctrl-C)
 };
@@ -46,6 +50,13 @@ struct Scores {
 // batches; `decode` maps counts [B,bins·N] to images [B,1,64,64].
 Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
                 const torch::Tensor& images, std::uint64_t seed, int batch = 256);
+
+// One optimisation step on the images x [B,1,64,64]: spikes drawn by the
+// encoder (float32, no grad), forward in `precision` (autocast), the MSE,
+// backward, and the optimiser's step. Returns the loss.
+double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                  torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
+                  torch::ScalarType precision);
 
 // The learning rate of a cosine schedule at `epoch` (0-based) of `epochs`.
 double cosine_lr(double lr, double lr_min, int epoch, int epochs);

@@ -1,7 +1,9 @@
 #pragma once
-// LatencyRecorder: keeps the stamps of every frame that reached the sink, then
-// turns them into the summary and the Chrome trace. The sink's runner feeds it;
-// stage code never does.
+// LatencyRecorder: the stamps of every frame that reached the sink, folded
+// into fixed-size log histograms (pipeline/log_histogram.h: p50 to p99.9
+// within 1 %) as they arrive, plus the stamps of the first and the last
+// kTraceFrames frames for the Chrome trace. Its memory does not grow with the
+// run: `live` can run for days. The sink's runner feeds it; stage code never does.
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
@@ -10,6 +12,7 @@
 
 #include "pipeline/frame_meta.h"
 #include "pipeline/latency_summary.h"
+#include "pipeline/log_histogram.h"
 
 namespace spikevid {
 
@@ -19,8 +22,9 @@ class LatencyRecorder {
   // for none or more than kMaxStages. Thread-safe: no. Blocks: no. Allocates: yes.
   LatencyRecorder(std::vector<std::string> stage_names, std::size_t warmup_frames = 0);
 
-  // Keeps the stamps of one frame that left the last stage.
-  // Thread-safe: one thread at a time. Blocks: no. Allocates: every kChunkFrames frames.
+  // Counts one frame that left the last stage.
+  // Thread-safe: one thread at a time. Blocks: no. Allocates: no (the trace's
+  // buffers are sized at construction).
   void record(const FrameMeta& meta);
 
   // The edges' counters, for the summary (the pipeline sets them after the run).
@@ -36,22 +40,24 @@ class LatencyRecorder {
   LatencySummary summary() const;
 
   // A Chrome trace event file (opens in Perfetto): one "X" slice per frame and
-  // stage, warm-up included, on one track per stage named after it; µs from the
-  // first frame's first stamp. Thread-safe: no. Blocks: on `out`. Allocates: yes.
+  // stage, on one track per stage named after it, µs from the first frame's
+  // first stamp; the first and the last kTraceFrames frames (warm-up included).
+  // Thread-safe: no. Blocks: on `out`. Allocates: yes.
   void write_trace(std::ostream& out) const;
 
+  // Frames the trace keeps at each end of the run.
+  static constexpr std::size_t kTraceFrames = 2048;
+
  private:
-  // Stamps are kept in chunks so a long run never copies what it recorded.
-  static constexpr std::size_t kChunkFrames = 4096;
-  std::int64_t enter(std::size_t frame, int stage) const;
-  std::int64_t leave(std::size_t frame, int stage) const;
-  std::int64_t at(std::size_t frame, std::size_t field) const;
+  void keep_for_trace(const FrameMeta& meta);
 
   std::vector<std::string> names_;
   std::size_t warmup_frames_;
-  std::size_t stride_;  // int64s per frame: seq, capture, then enter and leave per stage
-  std::vector<std::vector<std::int64_t>> chunks_;
   std::size_t recorded_ = 0;
+  std::vector<LogHistogram> service_, wait_;  // per stage
+  LogHistogram end_to_end_;
+  std::int64_t first_sink_ns_ = 0, last_sink_ns_ = 0;  // after warm-up
+  std::vector<FrameMeta> head_, tail_;  // the trace: the first frames; the last, a ring
   std::vector<EdgeStats> edges_;
 };
 

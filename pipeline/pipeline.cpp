@@ -91,9 +91,15 @@ void Pipeline::stop() {
 
 bool Pipeline::stop_requested() const { return context_.stopping.load(std::memory_order_relaxed); }
 
+void Pipeline::add_upstream_edge(std::string name, std::function<ChannelStats()> stats) {
+  if (ran_) throw std::logic_error("edge '" + name + "': the pipeline has already run");
+  upstream_.emplace_back(std::move(name), std::move(stats));
+}
+
 std::vector<EdgeStats> Pipeline::edge_stats() const {
   std::vector<EdgeStats> stats;
-  stats.reserve(edges_.size());
+  stats.reserve(upstream_.size() + edges_.size());
+  for (const auto& [name, read] : upstream_) stats.push_back(EdgeStats{name, read()});
   for (const auto& edge : edges_) stats.push_back(EdgeStats{edge.name, edge.channel->stats()});
   return stats;
 }

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,6 +80,12 @@ class Pipeline {
   // Thread-safe: yes. Blocks: no. Allocates: no.
   bool stop_requested() const;
 
+  // An edge in front of the source, outside the pipeline (a camera's buffer
+  // that drops frames the source did not take in time): listed first among
+  // the edges, its counters read from `stats` (called once per edge_stats(),
+  // from any thread). Before run(). Thread-safe: no. Blocks: no. Allocates: yes.
+  void add_upstream_edge(std::string name, std::function<ChannelStats()> stats);
+
   // Every edge's counters now, in line order; exact after run().
   // Thread-safe: yes once built. Blocks: no. Allocates: yes.
   std::vector<EdgeStats> edge_stats() const;
@@ -109,6 +116,7 @@ class Pipeline {
   detail::RunContext context_;
   std::vector<std::unique_ptr<detail::StageRunner>> stages_;
   std::vector<Edge> edges_;
+  std::vector<std::pair<std::string, std::function<ChannelStats()>>> upstream_;
   std::unique_ptr<LatencyRecorder> recorder_;
   bool has_sink_ = false;
   bool ran_ = false;

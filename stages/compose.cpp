@@ -58,6 +58,11 @@ ComposeStage::ComposeStage(ComposeConfig config) : config_(std::move(config)) {
   height_ += height_ % 2;
 }
 
+void ComposeStage::set_stage_names(std::vector<std::string> names) {
+  config_.stage_index = static_cast<int>(names.size()) - 1;
+  config_.stage_names = std::move(names);
+}
+
 ComposedPtr ComposeStage::process(ReconstructionPtr r) {
   auto out = std::make_unique<Composed>();
   out->meta = r->meta;

@@ -33,6 +33,9 @@ class ComposeStage {
  public:
   explicit ComposeStage(ComposeConfig config);  // throws std::invalid_argument on a bad view
   ComposedPtr process(ReconstructionPtr r);
+  // The line's stage names up to this one (the last): the overlay shows the
+  // latency of each stage before this one. Before the first process().
+  void set_stage_names(std::vector<std::string> names);
   int width() const { return width_; }
   int height() const { return height_; }
   // Running means over every frame composed so far (NaN before the first with an input).

@@ -1,5 +1,7 @@
 #include "stages/decode_stage.h"
 
+#include <chrono>
+
 #include <torch/torch.h>
 
 #include "models/decoder.h"
@@ -11,18 +13,13 @@ namespace spikevid {
 
 DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
     : config_(std::move(config)),
-      device_(config_.device),
+      device_(torch_device(config_.device)),
       decoder_(load_decoder(config_.decoder, encoder, device_)),
-      lane_(make_gpu_lane(config_.device)) {
-  const bool cuda = device_.is_cuda();
-  const auto dtype = parse_precision(config_.precision);
-  if (dtype == torch::kHalf && !cuda)
-    throw std::invalid_argument("decode: half precision needs a CUDA device (--device cuda)");
-  if (config_.cuda_graphs && !lane_)
-    throw std::invalid_argument(
-        cuda ? "decode: CUDA graphs need the CUDA path, which this build lacks"
-             : "decode: CUDA graphs need a CUDA device (--device cuda)");
-  if (dtype != torch::kFloat32) decoder_->set_precision(dtype);
+      lane_(make_gpu_lane(to_string(config_.device))) {
+  if (const auto problem = settings_problem(config_.device, config_.precision, config_.cuda_graphs);
+      !problem.empty())
+    throw std::invalid_argument(problem);
+  if (config_.precision != Precision::float32) decoder_->set_precision(dtype_of(config_.precision));
 }
 
 DecodeStage::~DecodeStage() = default;
@@ -34,6 +31,11 @@ ReconstructionPtr DecodeStage::process(SpikesPtr spikes) {
 }
 
 std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr> spikes) {
+  if (config_.threads > 0 && threads_set_for_ != std::this_thread::get_id()) {
+    torch::set_num_threads(config_.threads);
+    threads_set_for_ = std::this_thread::get_id();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
   const int tiles_per_frame = config_.tiles.rows * config_.tiles.cols;
   std::vector<torch::Tensor> counts;
   std::vector<GpuEventPtr> ready;
@@ -74,6 +76,8 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
     host_wait(lane_->run(ready, compute));  // this batch's event only, not the device
   else
     compute();
+  time_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  time_.frames += static_cast<std::int64_t>(spikes.size());
   std::vector<ReconstructionPtr> out;
   out.reserve(spikes.size());
   for (std::size_t i = 0; i < spikes.size(); ++i)
@@ -84,6 +88,15 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
 
 std::vector<double> DecodeStage::gpu_ms() {
   return lane_ ? lane_->gpu_ms() : std::vector<double>{};
+}
+
+ModelTime DecodeStage::model_time() {
+  ModelTime t = time_;
+  if (lane_) {
+    t.seconds = 0;
+    for (double ms : lane_->gpu_ms()) t.seconds += ms / 1e3;
+  }
+  return t;
 }
 
 }  // namespace spikevid

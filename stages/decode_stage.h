@@ -9,9 +9,12 @@
 // The decoder must have been trained with the encoder whose info it is given.
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "stages/encode_stage.h"
 #include "stages/items.h"
+#include "stages/settings.h"
 #include "stages/tiles.h"
 
 namespace spikevid {
@@ -20,15 +23,20 @@ class Decoder;
 class GpuLane;
 struct EncoderInfo;
 
+// The decoder that the video commands, eval and the demo use by default: the
+// best frame-by-frame decoder on held-out views (README, "Results").
+constexpr const char* kDefaultDecoder = "models/weights/sid-lite-natural.svm";
+
 struct DecodeConfig {
-  std::string decoder = "models/weights/sid-natural.svm";
-  std::string device = "cpu";
+  std::string decoder = kDefaultDecoder;
+  Device device = Device::cpu;
   TileGrid tiles;  // the frame's tiles, blended back (1×1: none)
   // float32; float16 (CUDA only); bfloat16 (on a CPU with AMX, several times
   // faster: oneDNN runs it on the tiles).
-  std::string precision = "float32";
+  Precision precision = Precision::float32;
   bool cuda_graphs = false;  // the decoder's forward pass as a CUDA graph (CUDA path only)
   int max_batch = 1;         // the most frames per process_batch (the graph's capacity)
+  int threads = 0;           // LibTorch threads of the thread that runs the stage (0: as set)
 };
 
 class DecodeStage {
@@ -40,9 +48,13 @@ class DecodeStage {
   const Decoder& decoder() const { return *decoder_; }
   // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
   std::vector<double> gpu_ms();
+  // So far; read after the run. Thread-safe: no.
+  ModelTime model_time();
 
  private:
   DecodeConfig config_;
+  ModelTime time_;
+  std::thread::id threads_set_for_;
   torch::Device device_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<GpuLane> lane_;

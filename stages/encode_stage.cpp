@@ -1,5 +1,7 @@
 #include "stages/encode_stage.h"
 
+#include <chrono>
+
 #include <torch/torch.h>
 
 #include "models/encoder.h"
@@ -9,13 +11,12 @@ namespace spikevid {
 
 EncodeStage::EncodeStage(EncodeConfig config)
     : config_(std::move(config)),
-      device_(config_.device),
+      device_(torch_device(config_.device)),
       encoder_(load_encoder(config_.encoder, device_)),
-      lane_(make_gpu_lane(config_.device)) {
+      lane_(make_gpu_lane(to_string(config_.device))) {
   if (config_.bins < 1) throw std::invalid_argument("encode: --bins must be at least 1");
   encoder_->mutable_info().bins = config_.bins;
-  if (parse_precision(config_.precision) == torch::kBFloat16)
-    encoder_->set_precision(torch::kBFloat16);
+  if (config_.precision == Precision::bfloat16) encoder_->set_precision(torch::kBFloat16);
 }
 
 EncodeStage::~EncodeStage() = default;
@@ -27,6 +28,12 @@ SpikesPtr EncodeStage::process(FramePtr frame) {
 }
 
 std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) {
+  // OpenMP's thread count is per OS thread: set it on each new one.
+  if (config_.threads > 0 && threads_set_for_ != std::this_thread::get_id()) {
+    torch::set_num_threads(config_.threads);
+    threads_set_for_ = std::this_thread::get_id();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
   // Seeded at the first frame, not at construction: loading other models in
   // between (their initial weights are random) must not change the spikes.
   if (!seeded_) {
@@ -55,6 +62,8 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
     ready = lane_->run({}, compute);
   else
     compute();
+  time_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  time_.frames += static_cast<std::int64_t>(frames.size());
   std::vector<SpikesPtr> out;
   out.reserve(frames.size());
   int64_t at = 0;
@@ -69,6 +78,15 @@ std::vector<SpikesPtr> EncodeStage::process_batch(std::vector<FramePtr> frames) 
 
 std::vector<double> EncodeStage::gpu_ms() {
   return lane_ ? lane_->gpu_ms() : std::vector<double>{};
+}
+
+ModelTime EncodeStage::model_time() {
+  ModelTime t = time_;
+  if (lane_) {  // the stage does not wait for its GPU work: the events say how long it took
+    t.seconds = 0;
+    for (double ms : lane_->gpu_ms()) t.seconds += ms / 1e3;
+  }
+  return t;
 }
 
 }  // namespace spikevid

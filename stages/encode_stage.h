@@ -10,9 +10,11 @@
 // frame: in a pipeline, the encode stage is the only stage that draws.
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "stages/items.h"
+#include "stages/settings.h"
 
 namespace spikevid {
 
@@ -21,12 +23,19 @@ class GpuLane;
 
 struct EncodeConfig {
   std::string encoder = "models/weights/encoder-cnn.svm";  // or "retina", a .pt
-  std::string device = "cpu";
+  Device device = Device::cpu;
   int bins = 1;
   std::uint64_t seed = 1;  // Poisson draws: the same seed gives the same spikes
   // float32, or bfloat16 (the model's arithmetic; rates and spikes stay
   // float32). float16 is the decoder's alone: the encoder stays float32.
-  std::string precision = "float32";
+  Precision precision = Precision::float32;
+  int threads = 0;  // LibTorch threads of the thread that runs the stage (0: as set)
+};
+
+// The time a model stage spent in its model calls, and the frames they computed.
+struct ModelTime {
+  double seconds = 0;  // wall clock on a CPU; GPU time (CUDA events) on the CUDA path
+  std::int64_t frames = 0;
 };
 
 class EncodeStage {
@@ -38,9 +47,13 @@ class EncodeStage {
   Encoder& encoder() { return *encoder_; }
   // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
   std::vector<double> gpu_ms();
+  // So far; read after the run. Thread-safe: no.
+  ModelTime model_time();
 
  private:
   EncodeConfig config_;
+  ModelTime time_;
+  std::thread::id threads_set_for_;
   torch::Device device_;
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<GpuLane> lane_;

@@ -197,3 +197,67 @@ TEST_CASE("read_pack rejects malformed files with a one-line message naming the 
 
 }  // namespace
 }  // namespace spikevid
+
+namespace spikevid {
+namespace {
+
+TEST_CASE("pack file keeps video frame indices and the view mix", "[io][pack]") {
+  test::TempDir dir;
+  const std::string path = dir.file("scenes.pack");
+  Pack pack;
+  pack.kind = "photos";
+  pack.name = "scenes";
+  pack.created_by = "test";
+  pack.images.push_back({"a.jpg", -1, "train", {2, 2, {1, 2, 3, 4}}});
+  pack.images.push_back({"clip.mp4", -1, "test", {2, 2, {5, 6, 7, 8}}, 0});
+  pack.images.push_back({"clip.mp4", -1, "test", {2, 2, {9, 10, 11, 12}}, 1});
+  pack.views = ViewMix{0.4, 0.2, 0.05, 1.0, false, 0.1, 0.3, true};
+  write_pack(path, pack);
+  const Pack back = read_pack(path);
+  REQUIRE(back.images.size() == 3);
+  CHECK(back.images[0].frame == -1);
+  CHECK(back.images[1].frame == 0);
+  CHECK(back.images[2].frame == 1);
+  CHECK(back.views.recorded);
+  CHECK(back.views.whole == 0.4);
+  CHECK(back.views.video == 0.2);
+  CHECK(back.views.coarsest == 1.0);
+  CHECK_FALSE(back.views.flips);
+  CHECK(back.views.contrast == 0.3);
+  CHECK_THAT(describe_pack_counts(back),
+             Catch::Matchers::Contains("clips (frames) 0 (0) / 0 (0) / 1 (2)"));
+  CHECK_THAT(describe_view_mix(back.views), Catch::Matchers::Contains("40 % whole-image views"));
+
+  // A pack without views reads as the defaults, not recorded.
+  pack.views = ViewMix{};
+  write_pack(path, pack);
+  CHECK_FALSE(read_pack(path).views.recorded);
+  CHECK(read_pack(path).views.coarsest == 0.3);
+}
+
+TEST_CASE("pack file rejects a view mix or frame index that makes no sense", "[io][pack]") {
+  CHECK(view_mix_problem(ViewMix{}).empty());
+  CHECK_FALSE(view_mix_problem(ViewMix{1.5, 0, 0.05, 0.3}).empty());
+  CHECK_FALSE(view_mix_problem(ViewMix{0, -0.1, 0.05, 0.3}).empty());
+  CHECK_FALSE(view_mix_problem(ViewMix{0, 0, 0.5, 0.3}).empty());  // finest above coarsest
+  CHECK_FALSE(view_mix_problem(ViewMix{0, 0, 0.05, 0.3, true, 0.9}).empty());
+  CHECK_FALSE(view_mix_problem(ViewMix{0, 0, 0.05, 0.3, true, 0, 1.0}).empty());
+
+  test::TempDir dir;
+  const std::string path = dir.file("bad.pack");
+  auto header = nlohmann::json::parse(one_image_header());
+  header["views"] = {{"whole", 2.0}};
+  test::write_bytes(path, raw_pack(header.dump(), "abcd"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::Contains("views: whole"));
+  header["views"] = {{"flips", 1}};
+  test::write_bytes(path, raw_pack(header.dump(), "abcd"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::Contains("flips"));
+  header["views"] = "all";
+  test::write_bytes(path, raw_pack(header.dump(), "abcd"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::Contains("not an object"));
+  test::write_bytes(path, raw_pack(one_image_header("frame", -2), "abcd"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::Contains("frame"));
+}
+
+}  // namespace
+}  // namespace spikevid

@@ -24,13 +24,16 @@ struct TempDir {
   std::string operator/(const std::string& f) const { return (path / f).string(); }
 };
 
-// A photo pack: smooth random scenes (sums of blobs), two per split.
-inline std::string write_photo_pack(const TempDir& dir) {
+// A photo pack: smooth random scenes (sums of blobs), two per split. With
+// `clips`, a view mix and a 5-frame clip in each split too (frames of the same
+// kind of scene, 120×96).
+inline std::string write_photo_pack(const TempDir& dir, bool clips = false) {
   Pack p{"photos", "test-photos", "test", {}};
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(0, 1);
   const char* splits[] = {"train", "train", "val", "val", "test", "test"};
-  for (int k = 0; k < 6; ++k) {
+  const int n = clips ? 21 : 6;
+  for (int k = 0; k < n; ++k) {
     GrayImage im{160, 128, std::vector<std::uint8_t>(160 * 128)};
     double cx[4], cy[4], a[4];
     for (int b = 0; b < 4; ++b) cx[b] = u(rng) * 160, cy[b] = u(rng) * 128, a[b] = u(rng) - 0.5;
@@ -42,9 +45,18 @@ inline std::string write_photo_pack(const TempDir& dir) {
         im.pixels[y * 160 + x] =
             static_cast<std::uint8_t>(std::lround(255 * std::min(1.0, std::max(0.0, v))));
       }
-    p.images.push_back({"photo" + std::to_string(k), -1, splits[k], im});
+    if (k < 6) {
+      p.images.push_back({"photo" + std::to_string(k), -1, splits[k], im});
+      continue;
+    }
+    const int clip = (k - 6) / 5;  // frames 120x96 cut from the scene
+    GrayImage f{120, 96, {}};
+    for (int y = 0; y < 96; ++y)
+      for (int x = 0; x < 120; ++x) f.pixels.push_back(im.pixels[y * 160 + x + (k - 6) % 5]);
+    p.images.push_back({"clip" + std::to_string(clip), -1, splits[2 * clip], f, (k - 6) % 5});
   }
-  const auto path = dir / "photos.pack";
+  if (clips) p.views = ViewMix{0.5, 0.5, 0.05, 1.0, true, 0.1, 0.3, true};
+  const auto path = dir / (clips ? "scenes.pack" : "photos.pack");
   write_pack(path, p);
   return path;
 }

@@ -1,6 +1,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 #include "models/encoder.h"
 #include "models/model_file.h"
 #include "models/sid.h"
+#include "models/sid_lite.h"
 #include "models/training.h"
 #include "tests/models/test_data.h"
 
@@ -135,4 +137,93 @@ TEST_CASE("cosine schedule: from lr down to lr_min over the epochs", "[training]
   CHECK(cosine_lr(1e-3, 1e-5, 0, 1) == Approx(1e-3));
   for (int e = 1; e < 11; ++e)
     CHECK(cosine_lr(1e-3, 1e-5, e, 11) < cosine_lr(1e-3, 1e-5, e - 1, 11));
+}
+
+TEST_CASE("dataset: a view mix gives whole views, clip frames, jitter; fixed test views",
+          "[dataset]") {
+  TempDir dir("views");
+  const auto pack = spikevid::testing::write_photo_pack(dir, true);
+  DatasetOptions o;
+  o.val_count = 10;
+  o.test_count = 12;
+  const auto d = Dataset::load(pack, o);
+  CHECK(d.views().recorded);
+  CHECK(d.views().whole == 0.5);
+  CHECK(d.train_size() == 2 + 5);  // two photos and a clip of five frames
+  // Validation: the patches, a whole view of each validation photo, 3x4 tiles of each frame.
+  CHECK(d.val().size(0) == 10 + 2 + 5 * 12);
+  CHECK(d.test().sizes() == torch::IntArrayRef({12, 1, 64, 64}));
+  CHECK(d.test_whole().sizes() == torch::IntArrayRef({2, 1, 64, 64}));
+  REQUIRE(d.test_clips().size() == 1);
+  CHECK(d.test_clips().begin()->first == "clip2");
+  CHECK(d.test_clips().begin()->second.size() == 5);
+  CHECK(d.describe()["splits"]["test"]["clips"]["frames"] == 5);
+  CHECK(d.describe()["views"]["whole"] == 0.5);
+
+  std::mt19937_64 r1(1), r2(1);
+  auto a = d.train_epoch(200, r1);
+  CHECK(torch::equal(a, d.train_epoch(200, r2)));
+  CHECK(a.sizes() == torch::IntArrayRef({200, 1, 64, 64}));
+  CHECK(a.min().item<float>() >= 0);
+  CHECK(a.max().item<float>() <= 1);
+}
+
+TEST_CASE("dataset: brightness and contrast jitter stay within the mix's bounds", "[dataset]") {
+  // One 128x128 photo per split, dark left half (64) and bright right half
+  // (192): every whole view is the same image, so what varies is the jitter.
+  TempDir dir("jitter");
+  GrayImage half{128, 128, {}};
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x) half.pixels.push_back(x < 64 ? 64 : 192);
+  Pack p{"photos", "halves", "test", {}};
+  for (const char* split : {"train", "val", "test"}) p.images.push_back({split, -1, split, half});
+  p.views = ViewMix{1.0, 0, 0.05, 1.0, false, 0.1, 0.3, true};
+  write_pack(dir / "halves.pack", p);
+  DatasetOptions o;
+  o.val_count = 4;
+  o.test_count = 4;
+  std::mt19937_64 rng(3);
+  const auto views = Dataset::load(dir / "halves.pack", o).train_epoch(300, rng);
+  const auto means = views.mean({1, 2, 3}), spreads = views.std({1, 2, 3}, false);
+  const double mean0 = 128.0 / 255, spread0 = 64.0 / 255;  // the image's own
+  CHECK(means.min().item<double>() >= mean0 - 0.1 - 1e-4);
+  CHECK(means.max().item<double>() <= mean0 + 0.1 + 1e-4);
+  CHECK(means.max().item<double>() - means.min().item<double>() > 0.15);
+  CHECK(spreads.min().item<double>() >= 0.7 * spread0 - 1e-4);
+  CHECK(spreads.max().item<double>() <= 1.3 * spread0 + 1e-4);
+  CHECK(spreads.max().item<double>() - spreads.min().item<double>() > 0.4 * spread0);
+
+  p.views.brightness = p.views.contrast = 0;  // without jitter: every view the same
+  write_pack(dir / "plain.pack", p);
+  const auto plain = Dataset::load(dir / "plain.pack", o).train_epoch(20, rng);
+  CHECK(torch::allclose(plain, plain[0].expand_as(plain)));
+}
+
+TEST_CASE("whole_view: the centred square of the short side, averaged to 64x64", "[dataset]") {
+  auto image = torch::zeros({1, 1, 128, 256}, torch::kUInt8);
+  image.narrow(3, 64, 128).fill_(255);  // the centre square is white, the sides black
+  auto v = whole_view(image);
+  CHECK(v.sizes() == torch::IntArrayRef({1, 1, 64, 64}));
+  CHECK(v.min().item<float>() == 1.0f);
+}
+
+TEST_CASE("train_step: bfloat16 autocast trains and keeps float32 weights", "[training]") {
+  torch::manual_seed(5);
+  auto enc = load_encoder("retina:grid=8", torch::kCPU);
+  auto images =
+      torch::rand({16, 1, 64, 64}) * 0.2 + torch::linspace(0.2, 0.8, 64).view({1, 1, 1, 64});
+  SidLite net(enc->info().n_cells);
+  {
+    torch::NoGradGuard no_grad;
+    net->fit_input_scaling(enc->spikes(images).flatten(1));
+  }
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
+  net->train();
+  const auto forward = [&](const torch::Tensor& c) { return net->forward(c); };
+  double first = 0, last = 0;
+  for (int step = 0; step < 40; ++step)
+    (step == 0 ? first : last) = train_step(forward, opt, *enc, images, torch::kBFloat16);
+  CHECK(last < 0.7 * first);
+  for (const auto& p : net->parameters()) CHECK(p.scalar_type() == torch::kFloat32);
+  CHECK_FALSE(at::autocast::is_cpu_enabled());  // restored after each step
 }

@@ -26,11 +26,12 @@ FramePtr grey_frame(const TileGrid& g, std::uint8_t level) {
 
 TEST_CASE("model stages on the CPU: no lane, no events, output on the CPU in [0,1]", "[stages]") {
   CHECK(make_gpu_lane("cpu") == nullptr);
-  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", "cpu", 1, 3});
+  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", Device::cpu, 1, 3});
   TileGrid g;
   g.rows = 2;
   g.cols = 3;
-  DecodeStage dec(DecodeConfig{kWeights + "/sid-lite-natural.svm", "cpu", g}, enc.encoder().info());
+  DecodeStage dec(DecodeConfig{kWeights + "/sid-lite-natural.svm", Device::cpu, g},
+                  enc.encoder().info());
   std::vector<FramePtr> frames;
   frames.push_back(grey_frame(g, 40));
   frames.push_back(grey_frame(g, 200));
@@ -54,13 +55,14 @@ TEST_CASE("model stages on the CPU: no lane, no events, output on the CPU in [0,
 
 TEST_CASE("decode stage: half precision and CUDA graphs are refused without CUDA", "[stages]") {
   if (torch::cuda::is_available()) return;  // the GPU case below covers them
-  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", "cpu", 1, 3});
-  DecodeConfig c{kWeights + "/sid-lite-natural.svm", "cpu", TileGrid{}};
-  c.precision = "float16";
+  EncodeStage enc(EncodeConfig{kWeights + "/encoder-cnn.svm", Device::cpu, 1, 3});
+  DecodeConfig c{kWeights + "/sid-lite-natural.svm", Device::cpu, TileGrid{}};
+  c.precision = Precision::float16;
   CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
-  c.precision = "float64";
-  CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
-  c.precision = "float32";
+  CHECK_THROWS_AS(parse_precision_setting("float64"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_device("tpu"), std::invalid_argument);
+  CHECK(parse_precision_setting("bfloat16") == Precision::bfloat16);
+  c.precision = Precision::float32;
   c.cuda_graphs = true;
   CHECK_THROWS_AS(DecodeStage(c, enc.encoder().info()), std::invalid_argument);
 }
@@ -81,8 +83,8 @@ TEST_CASE("bfloat16 on the CPU: the models' rates and images stay close to float
   CHECK(counts.scalar_type() == torch::kFloat32);
   auto dec32 = load_decoder(kWeights + "/sid-natural.svm", enc->info(), torch::kCPU);
   const auto expected = dec32->decode(counts);
-  DecodeConfig c{kWeights + "/sid-natural.svm", "cpu", TileGrid{}};
-  c.precision = "bfloat16";
+  DecodeConfig c{kWeights + "/sid-natural.svm", Device::cpu, TileGrid{}};
+  c.precision = Precision::bfloat16;
   DecodeStage dec(c, enc->info());
   double largest = 0;
   for (int64_t i = 0; i < 4; ++i) {
@@ -111,7 +113,7 @@ TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and withou
   auto cpu = load_decoder(kWeights + "/sid-natural.svm", enc->info(), torch::kCPU);
   const auto expected = cpu->decode(counts);
   for (bool graphs : {false, true}) {
-    DecodeConfig c{kWeights + "/sid-natural.svm", "cuda", TileGrid{}};
+    DecodeConfig c{kWeights + "/sid-natural.svm", Device::cuda, TileGrid{}};
     c.cuda_graphs = graphs;
     DecodeStage dec(c, enc->info());
     for (int repeat = 0; repeat < 2; ++repeat)  // the second replays the graph

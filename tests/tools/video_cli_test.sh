@@ -41,16 +41,25 @@ cmp -s "$tmp/t.raw" "$tmp/d.raw" || fail "encode+decode frames differ from trans
 expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tiles.mkv" --tiles 2x3 --frames 6
 [ "$(frames_of "$tmp/tiles.mkv")" = 6 ] || fail "tiled transcode"
 
+# Outputs are written as NAME.part-PID and renamed into place when finalized.
+# wait_for_growth FILE: until FILE's .part file passes 20 kB (frames are being
+# written), however loaded the machine.
+wait_for_growth() {
+  local part
+  for _ in $(seq 120); do
+    for part in "$1".part-*; do
+      [ "$(stat -c %s "$part" 2>/dev/null || echo 0)" -gt 20000 ] && return 0
+    done
+    sleep 0.5
+  done
+}
+
 # Ctrl-C: exit 130, the mp4 plays, the spike file holds what was written.
 gst-launch-1.0 -q videotestsrc num-buffers=900 ! video/x-raw,width=160,height=120,framerate=30/1 \
   ! videoconvert ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$tmp/long.mp4"
 "$sv" transcode "$tmp/long.mp4" -o "$tmp/cut.mp4" --spikes "$tmp/cut.h5" >"$tmp/out" 2>&1 &
 pid=$!
-# Ctrl-C once frames are being written (the mp4 grows), however loaded the machine.
-for _ in $(seq 120); do
-  [ "$(stat -c %s "$tmp/cut.mp4" 2>/dev/null || echo 0)" -gt 20000 ] && break
-  sleep 0.5
-done
+wait_for_growth "$tmp/cut.mp4"
 kill -INT $pid
 wait $pid
 code=$?
@@ -59,14 +68,9 @@ grep -q "end to end" "$tmp/out" || fail "Ctrl-C: no latency table"
 n=$(frames_of "$tmp/cut.mp4")
 [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 900 ] || fail "Ctrl-C: the mp4 has '$n' frames"
 "$sv" info "$tmp/cut.h5" | grep -q "frames of 2048 cells" || fail "Ctrl-C: spike file unreadable"
+ls "$tmp"/cut.*.part-* >/dev/null 2>&1 && fail "Ctrl-C: a .part file was left behind"
 
 # SIGTERM during encode and decode: exit 143, the outputs whole.
-wait_for_growth() {  # FILE: until it passes 20 kB (frames are being written)
-  for _ in $(seq 120); do
-    [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt 20000 ] && return 0
-    sleep 0.5
-  done
-}
 "$sv" encode "$tmp/long.mp4" -o "$tmp/term.h5" >/dev/null 2>&1 &
 pid=$!
 wait_for_growth "$tmp/term.h5"
@@ -86,9 +90,44 @@ wait_for_growth "$tmp/twice.mp4"
 kill -INT $pid; kill -INT $pid; wait $pid; code=$?
 [ "$code" = 130 ] || fail "second Ctrl-C: exit $code, expected 130"
 
-# live on the test pattern, to a file, no window.
-expect 0 "$sv" live test -o "$tmp/live.mp4" --no-window --frames 20
+# SIGKILL: nothing is renamed, but the .part files play and read as far as they were written.
+"$sv" transcode "$tmp/long.mp4" -o "$tmp/killed.mp4" --spikes "$tmp/killed.h5" >/dev/null 2>&1 &
+pid=$!
+wait_for_growth "$tmp/killed.mp4"
+sleep 2  # past the first one-second fragment
+kill -KILL $pid; wait $pid
+[ -e "$tmp/killed.mp4" ] && fail "SIGKILL: the output was renamed into place"
+part=$(ls "$tmp"/killed.mp4.part-* 2>/dev/null | head -n 1)
+[ -n "$part" ] && [ "$(frames_of "$part")" -gt 0 ] || fail "SIGKILL: the .part mp4 does not play"
+"$sv" info "$(ls "$tmp"/killed.h5.part-* | head -n 1)" | grep -q "frames of 2048 cells" \
+  || fail "SIGKILL: the .part spike file is unreadable"
+
+# Data that must never be lost: an output that is the input (also through a
+# link) is refused before anything is written, and the input is untouched.
+cp "$tmp/in.mp4" "$tmp/same.mp4"
+sum=$(md5sum <"$tmp/same.mp4")
+expect 1 "$sv" transcode "$tmp/same.mp4" -o "$tmp/same.mp4"
+grep -q "is the input" "$tmp/err" || fail "output = input: $(cat "$tmp/err")"
+ln -s same.mp4 "$tmp/alias.mp4"
+expect 1 "$sv" transcode "$tmp/same.mp4" -o "$tmp/alias.mp4"
+expect 1 "$sv" decode "$tmp/t.h5" -o "$tmp/t.h5"
+expect 1 "$sv" transcode "$tmp/same.mp4" -o "$tmp/x.mp4" --stats "$tmp/same.mp4"
+[ "$(md5sum <"$tmp/same.mp4")" = "$sum" ] || fail "output = input: the input changed"
+# Two processes writing one spike file: one complete file, and a one-line error for the other.
+"$sv" encode test -o "$tmp/two.h5" --frames 300 >/dev/null 2>&1 &  # 10 s: the live pattern's pace
+pid=$!
+wait_for_growth "$tmp/two.h5"
+expect 1 "$sv" encode "$tmp/in.mp4" -o "$tmp/two.h5"
+grep -q "another process is writing it" "$tmp/err" || fail "second writer: $(cat "$tmp/err")"
+wait $pid || fail "first writer failed"
+"$sv" info "$tmp/two.h5" | grep -q "300 frames of 2048 cells" || fail "two writers: damaged file"
+
+# live on the test pattern, to a file, no window; the camera's own drops in the report.
+expect 0 "$sv" live test -o "$tmp/live.mp4" --no-window --frames 20 --stats "$tmp/live.json"
 [ "$(frames_of "$tmp/live.mp4")" -ge 1 ] || fail "live wrote no frames"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["edges"][0]; assert e["name"]=="camera->capture" and e["pushed"]>=20 and e["pushed"]==e["popped"]+e["dropped"], e' \
+  "$tmp/live.json" || fail "live: the camera's edge is not in the report"
+expect 2 "$sv" live test -o "$tmp/x.mp4" --no-window --frames 5 --batch 4
 DISPLAY= WAYLAND_DISPLAY= expect 1 "$sv" live test
 
 # Bad input: one line, exit 1 (runtime) or 2 (usage).

@@ -1,14 +1,16 @@
-// spikevid bench: the real pipeline (capture → preprocess → encode → decode →
-// sink, the stages of transcode and live) on synthetic frames or any source,
-// measured: latency per stage and end to end, frames per second, drops, CPU
-// and memory, the models' FLOP/s against this machine's matrix-product peak,
-// and the pipeline's efficiency against the same stages run one after another
-// on one thread. Sweeps over every list option run each combination.
-// On a CUDA device the model stages take the CUDA path (stages/gpu_lane.h):
-// GPU time per stage from CUDA events, half precision and CUDA graphs as
-// options, and the GPU's reconstruction of a fixed input against the CPU's.
-// A LibTorch-only build (a GPU machine without OpenCV or GStreamer) has
-// synthetic frames only and no --plot.
+// spikevid bench: the line users run (stages/line.h), measured. Offline mode
+// is transcode's line (every edge blocks), realtime mode live's (paced like a
+// camera, every edge keeps the latest frame), both with the compose stage and
+// a null sink, on synthetic frames or any source: latency per stage and end
+// to end, frames per second, drops, CPU and memory, the models' FLOP/s
+// against this machine's matrix-product peak, and the line's efficiency
+// against the same stages run one after another on one thread. Sweeps over
+// every list option run each combination. On a CUDA device the model stages
+// take the CUDA path (stages/gpu_lane.h): GPU time per stage from CUDA
+// events, half precision and CUDA graphs as options, and the GPU's
+// reconstruction of a fixed input against the CPU's. A LibTorch-only build (a
+// GPU machine without OpenCV or GStreamer) has synthetic frames, --view none
+// and no --plot.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,17 +36,12 @@
 #include "models/sid.h"
 #include "models/sid_lite.h"
 #include "pipeline/latency_report.h"
-#include "pipeline/pipeline.h"
-#include "stages/decode_stage.h"
-#include "stages/encode_stage.h"
 #include "stages/gpu_lane.h"
-#include "stages/preprocess.h"
-#include "stages/synthetic_source.h"
-#include "stages/tiles.h"
+#include "stages/line.h"
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
 #ifdef SPIKEVID_HAVE_IO
-#include "io/video_source.h"
+#include "stages/compose.h"
 #include "tools/spikevid/bench_plot.h"
 #endif
 
@@ -54,9 +51,13 @@ namespace {
 struct BenchArgs {
   CommonOptions common;
   std::string mode = "offline", source = "synthetic";
+#ifdef SPIKEVID_HAVE_IO
+  std::string view = "side-by-side";  // the shipped line: compose, then a null sink
+#else
+  std::string view = "none";
+#endif
   std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
-      decoders{"models/weights/sid-natural.svm"}, devices{"cpu"}, precisions{"float32"},
-      graphs{"off"};
+      decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"float32"}, graphs{"off"};
   std::vector<int> batches{1}, threads{1};
   double fps = 30;
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
@@ -71,32 +72,6 @@ struct RunConfig {
   int batch = 1, threads = 1;
   std::string precision = "float32", graphs = "off";
 };
-
-// Distinct synthetic frames, made before the run so making them costs nothing in it.
-constexpr int kSyntheticFrames = 64;
-
-// At the grid's size: the centre of a square synthetic scene.
-std::vector<GrayImage> synthetic_frames(const TileGrid& grid) {
-  const int h = grid.height(), w = grid.width(), side = std::max(h, w);
-  SyntheticSource src(SyntheticConfig{side, kSyntheticFrames, 1});
-  std::vector<GrayImage> out;
-  while (auto f = src.next()) {
-    auto t = f->image.squeeze()
-                 .narrow(0, (side - h) / 2, h)
-                 .narrow(1, (side - w) / 2, w)
-                 .mul(255)
-                 .round()
-                 .clamp(0, 255)
-                 .to(torch::kUInt8)
-                 .contiguous();
-    GrayImage g;
-    g.width = w;
-    g.height = h;
-    g.pixels.assign(t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
-    out.push_back(std::move(g));
-  }
-  return out;
-}
 
 double encoder_flops(const EncoderInfo& e) {
   if (e.architecture != "cnn") return 0;  // the retina's DoG convolutions: not counted
@@ -148,12 +123,6 @@ double cpu_seconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
-
 nlohmann::json stats_json(const LatencyStats& s) {
   return {{"count", s.count},     {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},  {"p99_ms", s.p99_ms},
           {"p999_ms", s.p999_ms}, {"max_ms", s.max_ms}, {"mean_ms", s.mean_ms}};
@@ -191,15 +160,33 @@ double difference_from_cpu_float32(const RunConfig& rc, Encoder& encoder,
   return d;
 }
 
-// The model stages as a run configures them. bfloat16 runs both models in it;
-// float16 the decoder alone (the encoder stays float32).
-EncodeConfig encode_config(const RunConfig& rc) {
-  EncodeConfig c{rc.encoder, rc.device, 1, 1};
-  if (rc.precision == "bfloat16") c.precision = rc.precision;
+// The line a run measures: live's (realtime) or transcode's (offline), with
+// the view and a null sink; the source synthetic or any other.
+LineConfig line_config(const BenchArgs& a, const RunConfig& rc, std::int64_t frames) {
+  const bool realtime = a.mode == "realtime";
+  LineConfig c;
+  c.source = a.source == "synthetic" ? SourceKind::synthetic : SourceKind::video;
+  c.input = a.source;
+  c.synthetic.frames = frames;
+  c.synthetic.pace_fps = realtime ? a.fps : 0;
+  c.max_frames = frames;
+  c.tiles = parse_tile_grid(rc.tiles);
+  c.encode.encoder = rc.encoder;
+  c.decoder.decoder = rc.decoder;
+  c.view = a.view == "none"             ? View::none
+           : a.view == "reconstruction" ? View::reconstruction
+                                        : View::side_by_side;
+  c.sink = SinkKind::null;
+  c.device = parse_device(rc.device);
+  c.precision = parse_precision_setting(rc.precision);
+  c.cuda_graphs = rc.graphs == "on";
+  c.batch = rc.batch;
+  c.threads = rc.threads;
+  c.pacing = realtime ? Pacing::live : Pacing::offline;
+  c.capacity = static_cast<std::size_t>(std::max(4, 2 * rc.batch));
+  c.warmup = a.warmup;
+  c.stop_flag = &stop_flag();
   return c;
-}
-DecodeConfig decode_config(const RunConfig& rc, const TileGrid& grid) {
-  return DecodeConfig{rc.decoder, rc.device, grid, rc.precision, rc.graphs == "on", rc.batch};
 }
 
 struct RunResult {
@@ -207,154 +194,82 @@ struct RunResult {
   std::vector<double> e2e_ms;  // per frame at the sink, in order, warm-up included
 };
 
+// The models' first calls allocate and pick kernels: done before the clock
+// starts, as a live system would, so no first-frame stall drops frames.
+void warm_up(Line& line, const std::vector<GrayImage>& pool, int batch) {
+  std::vector<FramePtr> frames;
+  for (int i = 0; i < batch; ++i) {
+    auto c = std::make_unique<Captured>();
+    c->image = pool[static_cast<std::size_t>(i) % pool.size()];
+    frames.push_back(line.preprocess()->process(std::move(c)));
+  }
+  (void)line.decode_stage()->process_batch(line.encode_stage()->process_batch(std::move(frames)));
+}
+
 RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& trace_path,
                   std::ostream& log) {
   const bool realtime = a.mode == "realtime";
   const std::int64_t frames = a.frames > 0 ? a.frames : realtime ? 300 : 600;
-  const TileGrid grid = parse_tile_grid(rc.tiles);
-  const bool cuda = torch::Device(rc.device).is_cuda();
+  const bool cuda = rc.device == "cuda";
   torch::set_num_threads(rc.threads);
-  EncodeStage encode(encode_config(rc));
-  DecodeStage decode(decode_config(rc, grid), encode.encoder().info());
-  const auto& enc_info = encode.encoder().info();
-  PreprocessStage pre(PreprocessConfig{grid, cuda});
-
-  std::vector<GrayImage> pool = synthetic_frames(grid);
-#ifdef SPIKEVID_HAVE_IO
-  std::unique_ptr<VideoSource> source;
-  if (a.source != "synthetic") source = open_video_source(a.source);
-#endif
-
-  // The models' first calls allocate and pick kernels: done before the clock
-  // starts, as a live system would, so no first-frame stall drops frames.
-  {
-    std::vector<FramePtr> batch;
-    for (int i = 0; i < rc.batch; ++i) {
-      auto c = std::make_unique<Captured>();
-      c->image = pool[static_cast<std::size_t>(i) % pool.size()];
-      batch.push_back(pre.process(std::move(c)));
-    }
-    (void)decode.process_batch(encode.process_batch(std::move(batch)));
-  }
-
-  PipelineConfig pc;
-  pc.channel = realtime ? ChannelConfig{1, Overflow::keep_latest}
-                        : ChannelConfig{static_cast<std::size_t>(std::max(4, 2 * rc.batch)),
-                                        Overflow::block};
-  pc.warmup_frames = a.warmup;
-  pc.stop_flag = &stop_flag();
-  Pipeline p(pc);
-  std::int64_t emitted = 0;
-  auto start = std::chrono::steady_clock::now();
-  std::atomic<std::int64_t> arrived{0};
-  auto captured = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
-    if (emitted >= frames) return std::nullopt;
-    if (realtime && emitted == 1) {
-      // Frame 0 goes through alone first: each stage's first call on its own
-      // thread starts that thread's OpenMP team and caches (the warm-up above
-      // ran on this thread), a one-off stall that would otherwise drop a
-      // frame at start-up. The camera's clock starts when it is out.
-      // (Bounded: a stage that failed on it ends the run, not this wait.)
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (arrived.load() == 0 && !stop_requested() && std::chrono::steady_clock::now() < give_up)
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-      start = std::chrono::steady_clock::now() -
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                  std::chrono::duration<double>(1 / a.fps));
-    }
-    if (realtime)  // paced like a camera: frame i is due at i/fps
-      std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
-    auto c = std::make_unique<Captured>();
-#ifdef SPIKEVID_HAVE_IO
-    if (source) {
-      auto f = source->next();
-      if (!f) return std::nullopt;
-      c->image = std::move(f->image);
-    } else
-#endif
-    {
-      c->image = pool[static_cast<std::size_t>(emitted % kSyntheticFrames)];
-    }
-    c->pts_ns = static_cast<std::int64_t>(1e9 * static_cast<double>(emitted) / a.fps);
-    ++emitted;
-    return c;
-  });
-  auto f = p.add_transform<FramePtr>("preprocess", captured,
-                                     [&](CapturedPtr c) { return pre.process(std::move(c)); });
-  // Each model stage sets its own thread's LibTorch threads (OpenMP's count
-  // is per thread), and times its model calls for the FLOP/s figures: on a
-  // CPU by the clock; on the CUDA path by CUDA events (GPU time, read after
-  // the run), since the encode stage does not wait for its GPU work.
-  struct ModelTime {
-    bool threads_set = false;
-    double seconds = 0;
-    std::int64_t frames = 0;
-  } enc_time, dec_time;
-  const auto enc_gpu_before = encode.gpu_ms().size(), dec_gpu_before = decode.gpu_ms().size();
-  auto s = p.add_batch_transform<SpikesPtr>(
-      "encode", f, static_cast<std::size_t>(rc.batch), [&](std::vector<FramePtr> v) {
-        if (!enc_time.threads_set) torch::set_num_threads(rc.threads), enc_time.threads_set = true;
-        const auto t = std::chrono::steady_clock::now();
-        enc_time.frames += static_cast<std::int64_t>(v.size());
-        auto out = encode.process_batch(std::move(v));
-        enc_time.seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-        return out;
-      });
-  auto r = p.add_batch_transform<ReconstructionPtr>(
-      "decode", s, static_cast<std::size_t>(rc.batch), [&](std::vector<SpikesPtr> v) {
-        if (!dec_time.threads_set) torch::set_num_threads(rc.threads), dec_time.threads_set = true;
-        const auto t = std::chrono::steady_clock::now();
-        dec_time.frames += static_cast<std::int64_t>(v.size());
-        auto out = decode.process_batch(std::move(v));  // on the GPU: waits for its own event
-        dec_time.seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-        return out;
-      });
+  auto config = line_config(a, rc, frames);
   std::vector<double> e2e;
   e2e.reserve(static_cast<std::size_t>(frames));
-  p.add_sink("sink", r, [&](ReconstructionPtr x) {
-    e2e.push_back(1e-6 * static_cast<double>(now_ns() - x->meta.capture_ns));
-    arrived.fetch_add(1);
-  });
+  config.on_output = [&](const FrameMeta& m) {
+    e2e.push_back(1e-6 * static_cast<double>(now_ns() - m.capture_ns));
+  };
+  Line line(config);
+  const TileGrid grid = line.grid();
+  const auto& enc_info = line.encoder_info();
+  const auto pool = synthetic_frames(grid);
+  warm_up(line, pool, rc.batch);
+  EncodeStage& encode = *line.encode_stage();
+  DecodeStage& decode = *line.decode_stage();
+  const ModelTime enc_before = encode.model_time(), dec_before = decode.model_time();
+  const auto enc_gpu_before = encode.gpu_ms().size(), dec_gpu_before = decode.gpu_ms().size();
+
   const double cpu0 = cpu_seconds();
-  const auto t0 = std::chrono::steady_clock::now();
-  p.run();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto r = line.run();
+  const double wall = r.wall_s;
   const double cpu = cpu_seconds() - cpu0;
-  const auto summary = p.recorder().summary();
-  write_latency_reports(p.recorder(), {"", "", trace_path});
-  // The pipeline's GPU times (CUDA path), before the sequential run adds its own.
+  const auto summary = line.recorder().summary();
+  write_latency_reports(line.recorder(), {"", "", trace_path});
+  // The line's model time (GPU time on the CUDA path), before the sequential run adds its own.
+  ModelTime enc_time = encode.model_time(), dec_time = decode.model_time();
+  enc_time.seconds -= enc_before.seconds;
+  enc_time.frames -= enc_before.frames;
+  dec_time.seconds -= dec_before.seconds;
+  dec_time.frames -= dec_before.frames;
   auto enc_gpu = encode.gpu_ms(), dec_gpu = decode.gpu_ms();
   enc_gpu.erase(enc_gpu.begin(), enc_gpu.begin() + static_cast<long>(enc_gpu_before));
   dec_gpu.erase(dec_gpu.begin(), dec_gpu.begin() + static_cast<long>(dec_gpu_before));
-  auto sum_s = [](const std::vector<double>& ms) {
-    double t = 0;
-    for (double x : ms) t += x;
-    return t / 1e3;
-  };
-  if (!enc_gpu.empty()) enc_time.seconds = sum_s(enc_gpu);
-  if (!dec_gpu.empty()) dec_time.seconds = sum_s(dec_gpu);
 
   // The same stages one after another on one thread, on the same frames, same batch.
   double sequential_fps = 0;
   if (!a.no_sequential && a.source == "synthetic") {
     torch::set_num_threads(rc.threads);
+#ifdef SPIKEVID_HAVE_IO
+    ComposeStage* compose = line.compose_stage();
+#endif
     const std::int64_t n = std::min<std::int64_t>(frames, cuda ? 2000 : 200);
     const auto s0 = std::chrono::steady_clock::now();
     for (std::int64_t i = 0; i < n; i += rc.batch) {
       std::vector<FramePtr> batch;
       for (std::int64_t j = i; j < std::min(n, i + rc.batch); ++j) {
         auto c = std::make_unique<Captured>();
-        c->image = pool[static_cast<std::size_t>(j % kSyntheticFrames)];
-        batch.push_back(pre.process(std::move(c)));
+        c->image = pool[static_cast<std::size_t>(j) % pool.size()];
+        batch.push_back(line.preprocess()->process(std::move(c)));
       }
       auto out = decode.process_batch(encode.process_batch(std::move(batch)));
-      (void)out.back()->output.sum().item<float>();  // on the CPU: the decode stage waited
+#ifdef SPIKEVID_HAVE_IO
+      if (compose)
+        for (auto& x : out) (void)compose->process(std::move(x));
+#endif
     }
     sequential_fps = static_cast<double>(n) /
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
   }
+  const std::int64_t emitted = r.frames_in;
 
   const double peak = matmul_peak_flops(rc.threads, rc.device, rc.precision);
   const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -362,8 +277,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const double enc_f = encoder_flops(enc_info);
   const double dec_f = decoder_flops(decode.decoder().info());
   const int tiles = grid.rows * grid.cols;
-  // Achieved FLOP/s: the FLOPs of every frame a model stage computed over the
-  // time its model calls took (warm-up included on both sides).
+  // Achieved FLOP/s: the FLOPs of every frame a model stage computed in the
+  // run over the time its model calls took.
   auto achieved = [&](double flops, const ModelTime& m) {
     return m.seconds > 0 ? flops * tiles * static_cast<double>(m.frames) / m.seconds : 0.0;
   };
@@ -382,7 +297,10 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                  {"batch", rc.batch},
                  {"precision", rc.precision},
                  {"cuda_graphs", rc.graphs == "on"},
+                 {"view", a.view},
+                 {"sink", "null"},
                  {"threads_per_model_stage", rc.threads}};
+  j["stage_names"] = line.stage_names();
   j["fps"] = fps;
   j["sequential_fps"] = sequential_fps;
   j["efficiency"] = sequential_fps > 0 ? fps / sequential_fps : 0.0;
@@ -400,6 +318,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                            {"mean_ms", st.service.mean_ms}});
   j["drops"] = nlohmann::json::object();
   for (const auto& e : summary.edges) j["drops"][e.name] = e.stats.dropped;
+  if (!std::isnan(r.mean_ssim))
+    j["reconstruction"] = {{"mean_ssim", r.mean_ssim}, {"mean_psnr_db", r.mean_psnr}};
   j["frames_in"] = emitted;
   j["frames_out"] = e2e.size();
   j["cpu"] = {{"seconds", cpu},
@@ -416,11 +336,12 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                   {"model_time", cuda && !dec_gpu.empty() ? "gpu (CUDA events)" : "wall clock"}};
   double diff = 0;  // from the CPU's float32 reconstruction
   if (cuda || rc.precision != "float32") {
-    const torch::Tensor fixed_input = pre.process([&] {
-                                           auto c = std::make_unique<Captured>();
-                                           c->image = pool.front();
-                                           return c;
-                                         }())
+    const torch::Tensor fixed_input = line.preprocess()
+                                          ->process([&] {
+                                            auto c = std::make_unique<Captured>();
+                                            c->image = pool.front();
+                                            return c;
+                                          }())
                                           ->tiles;
     diff = difference_from_cpu_float32(rc, encode.encoder(), fixed_input);
     j["max_abs_diff_vs_cpu_float32"] = diff;
@@ -469,58 +390,28 @@ double rss_mb() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
 
-// The realtime pipeline for `minutes`: resident memory every second, the
-// longest gap between frames at the sink (a stall), and a watchdog that stops
-// the run if no frame arrives for 10 s (a deadlock would end it there). The
-// latency recorder is off (it keeps every frame, which is growth by design);
-// the sink keeps end-to-end latency in a buffer sized before the run.
+// Live's line (paced synthetic frames, compose, a null sink, the latency
+// recorder on: its memory is bounded too) for `minutes`: resident memory
+// every second, the longest gap between frames at the sink (a stall), and a
+// watchdog that stops the run if no frame arrives for 10 s (a deadlock would
+// end it there).
 nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   const RunConfig rc{a.encoders.front(),   a.decoders.front(), a.devices.front(),
                      a.tiles.front(),      a.batches.front(),  a.threads.front(),
                      a.precisions.front(), a.graphs.front()};
-  const TileGrid grid = parse_tile_grid(rc.tiles);
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
   torch::set_num_threads(rc.threads);
-  EncodeStage encode(encode_config(rc));
-  DecodeStage decode(decode_config(rc, grid), encode.encoder().info());
-  PreprocessStage pre(PreprocessConfig{grid, torch::Device(rc.device).is_cuda()});
-  const auto pool = synthetic_frames(grid);
-  PipelineConfig pc;
-  pc.channel = ChannelConfig{1, Overflow::keep_latest};
-  pc.record_latency = false;
-  pc.stop_flag = &stop_flag();
-  Pipeline p(pc);
+  BenchArgs realtime = a;
+  realtime.mode = "realtime";
+  auto config = line_config(realtime, rc, frames);
   std::vector<double> e2e(static_cast<std::size_t>(frames) + 1);
   std::atomic<std::int64_t> received{0}, last_ns{now_ns()};
-  std::int64_t emitted = 0, max_gap_ns = 0, gaps_over_1s = 0, prev_ns = 0;
-  const auto start = std::chrono::steady_clock::now();
-  auto c = p.add_source<CapturedPtr>("capture", [&]() -> std::optional<CapturedPtr> {
-    if (emitted >= frames) return std::nullopt;
-    std::this_thread::sleep_until(start + std::chrono::duration<double>(emitted / a.fps));
-    auto x = std::make_unique<Captured>();
-    x->image = pool[static_cast<std::size_t>(emitted % kSyntheticFrames)];
-    ++emitted;
-    return x;
-  });
-  auto f = p.add_transform<FramePtr>("preprocess", c,
-                                     [&](CapturedPtr x) { return pre.process(std::move(x)); });
-  bool enc_set = false, dec_set = false;
-  auto sp = p.add_batch_transform<SpikesPtr>("encode", f, static_cast<std::size_t>(rc.batch),
-                                             [&](std::vector<FramePtr> v) {
-                                               if (!enc_set)
-                                                 torch::set_num_threads(rc.threads), enc_set = true;
-                                               return encode.process_batch(std::move(v));
-                                             });
-  auto r = p.add_batch_transform<ReconstructionPtr>(
-      "decode", sp, static_cast<std::size_t>(rc.batch), [&](std::vector<SpikesPtr> v) {
-        if (!dec_set) torch::set_num_threads(rc.threads), dec_set = true;
-        return decode.process_batch(std::move(v));
-      });
-  p.add_sink("sink", r, [&](ReconstructionPtr x) {
+  std::int64_t max_gap_ns = 0, gaps_over_1s = 0, prev_ns = 0;
+  config.on_output = [&](const FrameMeta& m) {
     const std::int64_t t = now_ns();
     const auto i = received.load();
     if (i < static_cast<std::int64_t>(e2e.size()))
-      e2e[static_cast<std::size_t>(i)] = 1e-6 * static_cast<double>(t - x->meta.capture_ns);
+      e2e[static_cast<std::size_t>(i)] = 1e-6 * static_cast<double>(t - m.capture_ns);
     if (i > static_cast<std::int64_t>(a.warmup)) {
       max_gap_ns = std::max(max_gap_ns, t - prev_ns);
       if (t - prev_ns > 1000000000) ++gaps_over_1s;
@@ -528,7 +419,9 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
     prev_ns = t;
     last_ns.store(t);
     received.store(i + 1);
-  });
+  };
+  Line p(config);
+  warm_up(p, synthetic_frames(p.grid()), rc.batch);
   // Memory every second; the watchdog beside it.
   std::vector<double> rss;
   rss.reserve(static_cast<std::size_t>(a.soak_minutes * 60) + 16);
@@ -546,9 +439,11 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
     }
   });
   log << "soak: " << a.soak_minutes << " min at " << a.fps << " frames/s (" << frames
-      << " frames), " << rc.decoder << ", " << rc.threads << " thread(s) per model stage\n";
+      << " frames), live's line (" << a.view << " view, null sink), " << rc.decoder << ", "
+      << rc.threads << " thread(s) per model stage\n";
+  LineResult result;
   try {
-    p.run();
+    result = p.run();
   } catch (...) {
     done.store(true);
     sampler.join();
@@ -556,6 +451,7 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   }
   done.store(true);
   sampler.join();
+  const std::int64_t emitted = result.frames_in;
   // Memory after warm-up: the sample at one minute (or a quarter of a short run).
   const std::size_t warm = std::min<std::size_t>(rss.size() ? rss.size() - 1 : 0,
                                                  a.soak_minutes >= 4 ? 60 : rss.size() / 4);
@@ -578,6 +474,12 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
                       {"max_gap_ms", 1e-6 * static_cast<double>(max_gap_ns)},
                       {"gaps_over_1s", gaps_over_1s},
                       {"watchdog_stopped_it", watchdog_fired.load()},
+                      {"stage_names", p.stage_names()},
+                      {"latency", nlohmann::json::parse([&] {
+                         std::ostringstream text;
+                         write_json(text, p.recorder().summary());
+                         return text.str();
+                       }())},
                       {"end_to_end", stats_json(lat)},
                       {"rss_mb_every_second", rss}};
   log << std::fixed << std::setprecision(2) << "soak: " << n << " of " << emitted
@@ -605,6 +507,12 @@ void run_bench(BenchArgs& a) {
     }
   if (a.mode != "offline" && a.mode != "realtime")
     throw UsageError("--mode: expected offline or realtime, got '" + a.mode + "'");
+  for (int b : a.batches)
+    if (b > 1 && (a.mode == "realtime" || a.soak_minutes > 0))
+      throw UsageError("--batch " + std::to_string(b) +
+                       ": the realtime line (live's) keeps only the newest frame on every edge, "
+                       "so a model stage never finds more than one waiting; batches are for "
+                       "--mode offline");
   const bool any_cpu = std::find(a.devices.begin(), a.devices.end(), "cpu") != a.devices.end();
   for (const auto& p : a.precisions)
     if (p != "float32" && p != "float16" && p != "bfloat16")
@@ -619,6 +527,7 @@ void run_bench(BenchArgs& a) {
     else if (g == "on" && !have_cuda_path())
       throw std::runtime_error("--cuda-graphs on: this build has no CUDA path (a CPU LibTorch)");
 #ifndef SPIKEVID_HAVE_IO
+  if (a.view != "none") throw UsageError("--view: this LibTorch-only build has --view none only");
   if (a.source != "synthetic")
     throw UsageError("--source: this LibTorch-only build has synthetic frames only");
   if (!a.plot_path.empty())
@@ -634,11 +543,10 @@ void run_bench(BenchArgs& a) {
                     {"cores", std::thread::hardware_concurrency()},
                     {"libtorch", TORCH_VERSION}};
     j["command"] = command_line();
-    if (!a.json_path.empty()) {
-      std::ofstream out(a.json_path);
-      if (!(out << nlohmann::json{{"soak", j}}.dump(2) << "\n"))
-        throw std::runtime_error(a.json_path + ": write failed");
-    }
+    if (!a.json_path.empty())
+      write_output_file(a.json_path, [&](std::ostream& out) {
+        out << nlohmann::json{{"soak", j}}.dump(2) << "\n";
+      });
     return;
   }
   std::vector<RunConfig> runs;
@@ -661,7 +569,12 @@ void run_bench(BenchArgs& a) {
   nlohmann::json all = nlohmann::json::array();
   std::vector<std::vector<double>> e2es;
   for (std::size_t i = 0; i < runs.size() && !stop_requested(); ++i) {
-    auto r = run_one(a, runs[i], i == 0 ? a.trace_path : std::string(), std::cout);
+    RunResult r;
+    try {
+      r = run_one(a, runs[i], i == 0 ? a.trace_path : std::string(), std::cout);
+    } catch (const std::invalid_argument& e) {  // settings that do not go together
+      throw UsageError(e.what());
+    }
     all.push_back(r.json);
     e2es.push_back(std::move(r.e2e_ms));
   }
@@ -673,31 +586,29 @@ void run_bench(BenchArgs& a) {
       {"libtorch", TORCH_VERSION},     {"cuda_available", torch::cuda::is_available()},
       {"cuda_path", have_cuda_path()}, {"gpu", describe_gpu("cuda")}};
   top["command"] = command_line();
-  if (!a.json_path.empty()) {
-    std::ofstream out(a.json_path);
-    if (!(out << top.dump(2) << "\n")) throw std::runtime_error(a.json_path + ": write failed");
-  }
-  if (!a.csv_path.empty()) {
-    std::ofstream out(a.csv_path);
-    out << "run,decoder,tiles,batch,threads,device,precision,cuda_graphs,mode,stage,p50_ms,p90_ms,"
-           "p99_ms,p999_ms,max_ms,mean_ms,fps,efficiency\n";
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto& r = all[i];
-      const auto& c = r["config"];
-      auto row = [&](const std::string& stage, const nlohmann::json& s) {
-        out << i << ',' << c["decoder"].get<std::string>() << ',' << c["tiles"].get<std::string>()
-            << ',' << c["batch"] << ',' << c["threads_per_model_stage"] << ','
-            << c["device"].get<std::string>() << ',' << c["precision"].get<std::string>() << ','
-            << (c["cuda_graphs"].get<bool>() ? "on" : "off") << ',' << c["mode"].get<std::string>()
-            << ',' << stage << ',' << s["p50_ms"] << ',' << s["p90_ms"] << ',' << s["p99_ms"] << ','
-            << s["p999_ms"] << ',' << s["max_ms"] << ',' << s["mean_ms"] << ',' << r["fps"] << ','
-            << r["efficiency"] << '\n';
-      };
-      for (const auto& s : r["stages"]) row(s["name"].get<std::string>(), s);
-      row("end_to_end", r["end_to_end"]);
-    }
-    if (!out) throw std::runtime_error(a.csv_path + ": write failed");
-  }
+  if (!a.json_path.empty())
+    write_output_file(a.json_path, [&](std::ostream& out) { out << top.dump(2) << "\n"; });
+  if (!a.csv_path.empty())
+    write_output_file(a.csv_path, [&](std::ostream& out) {
+      out << "run,decoder,tiles,batch,threads,device,precision,cuda_graphs,mode,stage,p50_ms,p90_"
+             "ms,"
+             "p99_ms,p999_ms,max_ms,mean_ms,fps,efficiency\n";
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto& r = all[i];
+        const auto& c = r["config"];
+        auto row = [&](const std::string& stage, const nlohmann::json& s) {
+          out << i << ',' << c["decoder"].get<std::string>() << ',' << c["tiles"].get<std::string>()
+              << ',' << c["batch"] << ',' << c["threads_per_model_stage"] << ','
+              << c["device"].get<std::string>() << ',' << c["precision"].get<std::string>() << ','
+              << (c["cuda_graphs"].get<bool>() ? "on" : "off") << ','
+              << c["mode"].get<std::string>() << ',' << stage << ',' << s["p50_ms"] << ','
+              << s["p90_ms"] << ',' << s["p99_ms"] << ',' << s["p999_ms"] << ',' << s["max_ms"]
+              << ',' << s["mean_ms"] << ',' << r["fps"] << ',' << r["efficiency"] << '\n';
+        };
+        for (const auto& s : r["stages"]) row(s["name"].get<std::string>(), s);
+        row("end_to_end", r["end_to_end"]);
+      }
+    });
 #ifdef SPIKEVID_HAVE_IO
   if (!a.plot_path.empty())
     for (std::size_t i = 0; i < e2es.size(); ++i) {
@@ -762,6 +673,10 @@ void add_bench_command(CLI::App& app) {
                 "minutes of the realtime pipeline (first of each list): memory every second, "
                 "stalls, a 10 s watchdog")
       ->check(CLI::Range(0.0, 10000.0));
+  c->add_option("--view", a->view,
+                "side-by-side (the shipped line), reconstruction, or none (no compose stage: "
+                "the models alone)")
+      ->check(CLI::IsMember({"side-by-side", "reconstruction", "none"}));
   c->add_flag("--no-sequential", a->no_sequential, "skip the one-thread sequential baseline");
   c->add_option("--json", a->json_path, "write the report as JSON");
   c->add_option("--csv", a->csv_path, "write the per-stage figures as CSV");

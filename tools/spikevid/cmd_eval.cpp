@@ -1,9 +1,12 @@
-// spikevid eval: MSE, PSNR and SSIM of every decoder against the flat mean image.
+// spikevid eval: MSE, PSNR and SSIM of every decoder against the flat mean
+// image, on the views users feed: test patches, whole-image views, and clips
+// through tiles.
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -12,8 +15,12 @@
 #include "models/encoder.h"
 #include "models/metrics.h"
 #include "models/training.h"
+#include "stages/decode_stage.h"
 #include "tools/spikevid/cli_common.h"
 #ifdef SPIKEVID_HAVE_IO
+#include "io/clip_folder.h"
+#include "stages/clip_eval.h"
+#include "stages/tiles.h"
 #include "tools/spikevid/eval_images.h"
 #endif
 
@@ -22,101 +29,239 @@ namespace {
 
 struct EvalArgs {
   CommonOptions common;
-  std::string data, images_dir, encoder = "models/weights/encoder-cnn.svm";
-  std::string sid = "models/weights/sid-natural.svm", linear = "models/weights/linear-natural.svm";
+  std::string data, images_dir, clips, encoder = "models/weights/encoder-cnn.svm";
+  std::string sid = kDefaultDecoder, linear = "models/weights/linear-natural.svm";
+  std::vector<std::string> more;  // NAME=FILE
   std::string split = "test", json_path, grid_path, save_dir, precision = "float32";
+  std::string tiles = "3x4";
   std::uint64_t seed = 1234;
   int64_t count = 0;
+  int clip_frames = 0;  // frames per clip at most (0: all)
 };
+
+// The decoders in the order of the table: linear, sid, then the others as given.
+using DecoderList = std::vector<std::pair<std::string, std::unique_ptr<Decoder>>>;
+
+DecoderList load_decoders(const EvalArgs& a, const EncoderInfo& encoder, torch::Device device) {
+  DecoderList list;
+  auto add = [&](const std::string& name, const std::string& path) {
+    for (const auto& [n, d] : list)
+      if (n == name) throw UsageError("eval: two decoders named '" + name + "'");
+    list.emplace_back(name, load_decoder(path, encoder, device));
+  };
+  if (!a.linear.empty() && a.linear != "none") add("linear", a.linear);
+  if (!a.sid.empty() && a.sid != "none") add("sid", a.sid);
+  for (const auto& spec : a.more) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw UsageError("--add: expected NAME=FILE, got '" + spec + "'");
+    if (spec.substr(0, eq) == "mean") throw UsageError("--add: 'mean' is the flat mean image");
+    add(spec.substr(0, eq), spec.substr(eq + 1));
+  }
+  if (a.precision != "float32")  // what bfloat16 costs in quality
+    for (auto& [name, d] : list) d->set_precision(parse_precision(a.precision));
+  return list;
+}
+
+Scores flat_scores(const torch::Tensor& images, double level) {
+  Scores s;
+  const auto flat = torch::full_like(images, level);
+  s.n = images.size(0);
+  s.mse = mse_per_image(flat, images).mean().item<double>();
+  s.psnr = psnr_per_image(flat, images).mean().item<double>();
+  s.ssim = ssim_per_image(flat, images).mean().item<double>();
+  return s;
+}
+
+// Every decoder (and the mean image) on one set of images.
+nlohmann::json score_images(Encoder& encoder, DecoderList& decoders, const torch::Tensor& images,
+                            double flat, std::uint64_t seed) {
+  nlohmann::json r = {{"mean", flat_scores(images, flat).to_json()}};
+  for (auto& [name, dec] : decoders)  // every decoder sees the same spikes: one seed
+    r[name] = evaluate(
+                  encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, seed)
+                  .to_json();
+  return r;
+}
+
+#ifdef SPIKEVID_HAVE_IO
+// Every decoder on every clip through the tile grid, and the mean over clips
+// (each clip weighs the same, whatever its length).
+nlohmann::json score_clips(Encoder& encoder, DecoderList& decoders,
+                           const std::vector<std::pair<std::string, std::vector<GrayImage>>>& clips,
+                           const TileGrid& grid, double flat, torch::Device device,
+                           const EvalArgs& a) {
+  nlohmann::json per_clip = nlohmann::json::object(), mean = nlohmann::json::object();
+  std::map<std::string, Scores> sums;
+  for (const auto& [clip, all_frames] : clips) {
+    std::vector<GrayImage> frames(all_frames);
+    if (a.clip_frames > 0 && frames.size() > static_cast<std::size_t>(a.clip_frames))
+      frames.resize(static_cast<std::size_t>(a.clip_frames));
+    std::cerr << "eval: clip " << clip << " (" << frames.size() << " frames)\n";
+    nlohmann::json r = {{"mean", evaluate_clip_flat(frames, grid, flat).to_json()}};
+    for (auto& [name, dec] : decoders)
+      r[name] = evaluate_clip(
+                    encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, frames, grid,
+                    device, a.seed)
+                    .to_json();
+    for (const auto& [name, s] : r.items()) {
+      auto& sum = sums[name];
+      sum.mse += s["mse"].get<double>();
+      sum.psnr += s["psnr"].get<double>();
+      sum.ssim += s["ssim"].get<double>();
+      sum.n += 1;
+    }
+    per_clip[clip] = {{"frames", frames.size()}, {"decoders", r}};
+  }
+  for (auto& [name, s] : sums) {
+    s.mse /= static_cast<double>(s.n);
+    s.psnr /= static_cast<double>(s.n);
+    s.ssim /= static_cast<double>(s.n);
+    mean[name] = s.to_json();  // n: the number of clips
+  }
+  return {{"decoders", mean}, {"per_clip", per_clip}, {"tiles", a.tiles}};
+}
+#endif
+
+std::vector<std::string> table_order(const DecoderList& decoders) {
+  std::vector<std::string> names{"mean"};
+  for (const auto& [name, d] : decoders) names.push_back(name);
+  return names;
+}
+
+void print_table(const nlohmann::json& views, const std::vector<std::string>& names) {
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {"patches", "test patches"}, {"whole", "whole images"}, {"clips", "clips (mean)"}};
+  std::cout << std::left << std::setw(16) << "decoder" << std::right;
+  for (const auto& [key, title] : columns)
+    if (views.contains(key)) std::cout << std::setw(26) << title + " SSIM / PSNR";
+  std::cout << "\n";
+  for (const auto& name : names) {
+    std::cout << std::left << std::setw(16) << name << std::right << std::fixed;
+    for (const auto& [key, title] : columns) {
+      if (!views.contains(key)) continue;
+      const auto& r = views[key]["decoders"][name];
+      std::ostringstream cell;
+      cell << std::fixed << std::setprecision(4) << r["ssim"].get<double>() << " / "
+           << std::setprecision(2) << r["psnr"].get<double>();
+      std::cout << std::setw(26) << cell.str();
+    }
+    std::cout << "\n";
+  }
+  if (!views.contains("clips")) return;
+  std::cout << "per clip (SSIM):\n" << std::left << std::setw(36) << "clip" << std::right;
+  for (const auto& name : names) std::cout << std::setw(12) << name;
+  std::cout << "\n";
+  for (const auto& [clip, r] : views["clips"]["per_clip"].items()) {
+    std::cout << std::left << std::setw(36) << clip.substr(0, 35) << std::right;
+    for (const auto& name : names)
+      std::cout << std::setw(12) << std::setprecision(4)
+                << r["decoders"][name]["ssim"].get<double>();
+    std::cout << "\n";
+  }
+}
 
 void run_eval(EvalArgs& a) {
   const torch::Device device(resolve_device(a.common));
-  if (a.data.empty() == a.images_dir.empty())
-    throw UsageError("eval: give exactly one of --data and --images");
+  if (a.data.empty() == a.images_dir.empty() && a.clips.empty())
+    throw UsageError("eval: give --data, or --images and/or --clips");
+  if (!a.data.empty() && !a.images_dir.empty())
+    throw UsageError("eval: give either --data or --images, not both");
   auto encoder = load_encoder(a.encoder, device);
-  std::map<std::string, std::unique_ptr<Decoder>> decoders;
-  if (!a.linear.empty() && a.linear != "none")
-    decoders["linear"] = load_decoder(a.linear, encoder->info(), device);
-  if (!a.sid.empty() && a.sid != "none")
-    decoders["sid"] = load_decoder(a.sid, encoder->info(), device);
-  if (a.precision != "float32") {  // what bfloat16 costs in quality
-    encoder->set_precision(parse_precision(a.precision));
-    for (auto& [name, d] : decoders) d->set_precision(parse_precision(a.precision));
-  }
+  auto decoders = load_decoders(a, encoder->info(), device);
+  if (a.precision != "float32") encoder->set_precision(parse_precision(a.precision));
 
-  torch::Tensor images;
+  nlohmann::json views = nlohmann::json::object(), source;
+  torch::Tensor first;  // the first view's images, for --grid, --save and --count
   double flat = 0;
-  nlohmann::json source;
+#ifdef SPIKEVID_HAVE_IO
+  std::vector<std::pair<std::string, std::vector<GrayImage>>> clips;
+#endif
   if (!a.data.empty()) {
     DatasetOptions o;
     o.device = device;
     const auto data = Dataset::load(a.data, o);
-    images = a.split == "val" ? data.val() : data.test();
     std::mt19937_64 rng(1);
     flat = data.train_epoch(4096, rng).mean().item<double>();  // the training set's mean luminance
-    source = {{"data", data.describe()}, {"split", a.split}};
-  } else {
+    first = a.split == "val" ? data.val() : data.test();
+    if (a.count > 0 && a.count < first.size(0)) first = first.narrow(0, 0, a.count);
+    views["patches"] = {{"n", first.size(0)},
+                        {"decoders", score_images(*encoder, decoders, first, flat, a.seed)}};
+    if (a.split == "test" && data.test_whole().defined()) {
+      auto whole = data.test_whole();
+      views["whole"] = {{"n", whole.size(0)},
+                        {"decoders", score_images(*encoder, decoders, whole, flat, a.seed)}};
+    }
 #ifdef SPIKEVID_HAVE_IO
-    images = load_eval_images(a.images_dir).to(device);
-    flat = images.mean().item<double>();
-    source = {{"images", a.images_dir}};
-#else
-    throw UsageError("eval --images needs a build with OpenCV");
+    if (a.split == "test")
+      for (const auto& [name, frames] : data.test_clips()) clips.emplace_back(name, frames);
 #endif
+    source = {{"data", data.describe()}, {"split", a.split}};
   }
-  if (a.count > 0 && a.count < images.size(0)) images = images.narrow(0, 0, a.count);
-  const int64_t n = images.size(0);
-
-  nlohmann::json results;
-  Scores floor_scores;
-  auto flat_images = torch::full_like(images, flat);
-  floor_scores.n = n;
-  floor_scores.mse = mse_per_image(flat_images, images).mean().item<double>();
-  floor_scores.psnr = psnr_per_image(flat_images, images).mean().item<double>();
-  floor_scores.ssim = ssim_per_image(flat_images, images).mean().item<double>();
-  results["mean"] = floor_scores.to_json();
-  std::map<std::string, torch::Tensor> outputs;
-  for (auto& [name, dec] : decoders) {
-    // Every decoder sees the same spikes: one seed, one draw order.
-    auto s = evaluate(
-        *encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, a.seed);
-    results[name] = s.to_json();
+#ifdef SPIKEVID_HAVE_IO
+  if (!a.images_dir.empty()) {
+    first = load_eval_images(a.images_dir).to(device);
+    if (a.count > 0 && a.count < first.size(0)) first = first.narrow(0, 0, a.count);
+    flat = first.mean().item<double>();
+    views["whole"] = {{"n", first.size(0)},
+                      {"decoders", score_images(*encoder, decoders, first, flat, a.seed)}};
+    source["images"] = a.images_dir;
   }
-  std::cout << "spikevid eval: " << n << " images, encoder " << encoder->info().id << " ("
-            << encoder->info().n_cells << " cells)\n"
-            << std::left << std::setw(10) << "decoder" << std::right << std::setw(10) << "MSE"
-            << std::setw(12) << "PSNR (dB)" << std::setw(9) << "SSIM"
-            << "\n";
-  for (const char* name : {"mean", "linear", "sid"}) {
-    if (!results.contains(name)) continue;
-    const auto& r = results[name];
-    std::cout << std::left << std::setw(10) << name << std::right << std::fixed
-              << std::setprecision(5) << std::setw(10) << r["mse"].get<double>()
-              << std::setprecision(2) << std::setw(12) << r["psnr"].get<double>()
-              << std::setprecision(4) << std::setw(9) << r["ssim"].get<double>() << "\n";
+  if (!a.clips.empty()) {
+    auto folder = read_clip_folder(a.clips);
+    for (const auto& problem : folder.skipped)
+      std::cerr << "eval: warning: " << problem << ", skipped\n";
+    if (folder.clips.empty()) throw std::runtime_error(a.clips + ": no clip could be read");
+    if (a.data.empty() && a.images_dir.empty()) flat = 0.5;  // no training set to take it from
+    clips = std::move(folder.clips);
+    source["clips"] = a.clips;
   }
+  if (!clips.empty()) {
+    TileGrid grid;
+    try {
+      grid = parse_tile_grid(a.tiles);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    views["clips"] = score_clips(*encoder, decoders, clips, grid, flat, device, a);
+  }
+#else
+  if (!a.images_dir.empty() || !a.clips.empty())
+    throw UsageError("eval --images/--clips need a build with OpenCV");
+#endif
+  const auto names = table_order(decoders);
+  std::cout << "spikevid eval: encoder " << encoder->info().id << " (" << encoder->info().n_cells
+            << " cells)";
+  for (const auto& [key, v] : views.items())
+    std::cout << "; " << key << ": "
+              << (key == "clips" ? v["per_clip"].size() : v["n"].get<size_t>())
+              << (key == "clips" ? " clips" : " images");
+  std::cout << "\n";
+  print_table(views, names);
   if (!a.json_path.empty()) {
-    nlohmann::json j = {{"decoders", results},
-                        {"n", n},
+    // "decoders": the first view's scores (the test patches with --data), as before views.
+    const char* main_view = views.contains("patches") ? "patches"
+                            : views.contains("whole") ? "whole"
+                                                      : "clips";
+    nlohmann::json j = {{"decoders", views[main_view]["decoders"]},
+                        {"n", first.defined() ? first.size(0) : 0},
+                        {"views", views},
                         {"seed", a.seed},
                         {"source", source},
                         {"encoder", {{"id", encoder->info().id}, {"path", a.encoder}}},
+                        {"precision", a.precision},
                         {"command", command_line()}};
-    j["precision"] = a.precision;
     for (auto& [name, dec] : decoders) j["decoder_files"][name] = dec->info().path;
-    std::ofstream out(a.json_path);
-    out << j.dump(2) << "\n";
-    if (!out) throw std::runtime_error(a.json_path + ": cannot write");
+    write_output_file(a.json_path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   }
 #ifdef SPIKEVID_HAVE_IO
-  if (!a.grid_path.empty() || !a.save_dir.empty()) {
+  if ((!a.grid_path.empty() || !a.save_dir.empty()) && first.defined()) {
     torch::manual_seed(a.seed);
-    const int64_t m = a.save_dir.empty() ? std::min<int64_t>(n, 8) : n;
-    auto x = images.narrow(0, 0, m);
+    const int64_t m = a.save_dir.empty() ? std::min<int64_t>(first.size(0), 8) : first.size(0);
+    auto x = first.narrow(0, 0, m);
     auto counts = encoder->spikes(x);
     std::vector<std::pair<std::string, torch::Tensor>> columns;
-    for (const char* name : {"linear", "sid"})
-      if (decoders.count(name)) columns.emplace_back(name, decoders[name]->decode(counts));
+    for (auto& [name, dec] : decoders) columns.emplace_back(name, dec->decode(counts));
     if (!a.grid_path.empty()) write_eval_grid(a.grid_path, x, counts, encoder->info(), columns, 8);
     if (!a.save_dir.empty()) save_eval_pngs(a.save_dir, x, columns);
   }
@@ -130,28 +275,41 @@ void run_eval(EvalArgs& a) {
 
 void add_eval_command(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  auto* e =
-      app.add_subcommand("eval", "Score decoders (MSE, PSNR, SSIM) against the flat mean image");
+  auto* e = app.add_subcommand(
+      "eval",
+      "Score decoders (MSE, PSNR, SSIM) against the flat mean image: test patches, whole images, "
+      "clips through tiles");
   e->option_defaults()->always_capture_default();
   e->footer(
       "Examples:\n"
-      "  spikevid eval --data data/packs/natural.pack --json out/eval.json --grid out/grid.png\n"
-      "  spikevid eval --images my_photos/ --save out/recon   (one centred 64x64 crop per image)\n"
+      "  spikevid eval --data data/packs/scenes.pack --json out/eval.json   (all three views)\n"
+      "  spikevid eval --data data/packs/natural.pack --grid out/grid.png\n"
+      "  spikevid eval --images my_photos/ --clips my_clips/ --save out/recon\n"
+      "  spikevid eval --data data/packs/scenes.pack --add paper=models/weights/sid-natural.svm\n"
       "  spikevid eval --data data/packs/mnist.pack --sid models/weights/sid-mnist.svm --linear "
       "none");
-  e->add_option("--data", a->data, "packed data file; scores its test split")
+  e->add_option("--data", a->data,
+                "packed data file: its test patches, whole views of its test photos and its "
+                "test clips")
       ->check(CLI::ExistingFile);
-  e->add_option("--images", a->images_dir, "a folder of images instead")
+  e->add_option("--images", a->images_dir, "a folder of images: one centred whole-image view each")
       ->check(CLI::ExistingDirectory);
+  e->add_option("--clips", a->clips,
+                "a folder of clips (video files or folders of frames), or one video file")
+      ->check(CLI::ExistingPath);
+  e->add_option("--tiles", a->tiles, "the clips' tile grid, ROWSxCOLS");
+  e->add_option("--clip-frames", a->clip_frames, "score at most this many frames per clip (0: all)")
+      ->check(CLI::Range(0, 1 << 24));
   e->add_option("--split", a->split, "split of --data")->check(CLI::IsMember({"test", "val"}));
   e->add_option("--encoder", a->encoder, "encoder model file, TorchScript .pt, or 'retina'");
-  e->add_option("--sid", a->sid, "SID decoder file ('none' to skip)");
+  e->add_option("--sid", a->sid, "the learned decoder to score ('none' to skip)");
   e->add_option("--linear", a->linear, "linear decoder file ('none' to skip)");
+  e->add_option("--add", a->more, "more decoders to score beside them, NAME=FILE (repeatable)");
   e->add_option("--json", a->json_path, "write the scores as JSON");
-  e->add_option("--grid", a->grid_path, "write a PNG grid: input, spikes, linear, SID");
+  e->add_option("--grid", a->grid_path, "write a PNG grid: input, spikes, each decoder");
   e->add_option("--save", a->save_dir,
-                "write NNNN_input.png, NNNN_sid.png, NNNN_linear.png (16-bit)");
-  e->add_option("--count", a->count, "score only the first N images")
+                "write NNNN_input.png and NNNN_<decoder>.png (16-bit) for the first view");
+  e->add_option("--count", a->count, "score only the first N patches or images")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   e->add_option("--seed", a->seed, "spike seed")->check(CLI::NonNegativeNumber);
   e->add_option("--precision", a->precision,

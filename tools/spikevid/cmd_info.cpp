@@ -41,11 +41,10 @@ void info_model(const std::string& path) {
 
 void info_pack(const std::string& path) {
   const auto p = read_pack(path);
-  std::map<std::string, int> counts;
-  for (const auto& im : p.images) counts[im.split]++;
   std::cout << path << ": spikevid data pack '" << p.name << "' (" << p.kind << "), "
-            << p.images.size() << " images: " << counts["train"] << " train, " << counts["val"]
-            << " val, " << counts["test"] << " test; made by: " << p.created_by << "\n";
+            << describe_pack_counts(p) << "\n";
+  if (p.kind == "photos") std::cout << "  training views: " << describe_view_mix(p.views) << "\n";
+  std::cout << "  made by: " << p.created_by << "\n";
 }
 
 #ifdef SPIKEVID_HAVE_IO

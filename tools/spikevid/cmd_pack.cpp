@@ -1,13 +1,11 @@
 // spikevid pack-data: data sets into one packed file a training machine can carry.
 #include <filesystem>
 #include <iostream>
-#include <map>
 
-#include "io/crop_resize.h"
 #include "io/idx.h"
-#include "io/image_folder.h"
 #include "io/mnist_json.h"
 #include "io/pack_file.h"
+#include "io/scenes_pack.h"
 #include "io/splits.h"
 #include "tools/spikevid/cli_common.h"
 
@@ -21,21 +19,44 @@ struct PackArgs {
   int n_val = -1, n_test = -1;  // -1: the set's default
   int max_train = 30000;
   std::uint64_t seed = 1;
+  ScenesPackOptions scenes;
+  bool no_flips = false;
 };
 
+// A warning a line per file that could not be read, and how many in all.
+void warn_skipped(const std::vector<std::string>& skipped) {
+  for (const auto& problem : skipped)
+    std::cerr << "pack-data: warning: " << problem << ", skipped\n";
+  if (!skipped.empty()) std::cerr << "pack-data: skipped " << skipped.size() << " files\n";
+}
+
 Pack pack_natural(const PackArgs& a) {
-  const auto folder = read_image_folder(a.from.empty() ? "data/natural" : a.from);
   Pack p{"photos", "natural", command_line(), {}};
-  std::vector<std::string> names;
-  for (const auto& n : folder.images) names.push_back(n.name);
-  const auto splits =
-      assign_splits(names, a.n_val < 0 ? 4 : a.n_val, a.n_test < 0 ? 6 : a.n_test, a.seed);
-  for (std::size_t i = 0; i < names.size(); ++i)
-    p.images.push_back(
-        {names[i], -1, splits[i], resize_long_side(folder.images[i].image, a.long_side)});
-  if (!folder.skipped.empty())
-    std::cerr << "pack-data: skipped " << folder.skipped.size() << " files OpenCV cannot read\n";
+  std::vector<std::string> skipped;
+  add_folder_photos(p, a.from.empty() ? "data/natural" : a.from,
+                    {a.n_val < 0 ? 4 : a.n_val, a.n_test < 0 ? 6 : a.n_test}, a.seed, a.long_side,
+                    {}, skipped);
+  warn_skipped(skipped);
   return p;
+}
+
+Pack pack_scenes(PackArgs& a) {
+  auto& o = a.scenes;
+  if (!a.from.empty()) o.natural_dir = a.from;
+  o.long_side = a.long_side;
+  o.seed = a.seed;
+  o.created_by = command_line();
+  o.views.flips = !a.no_flips;
+  if (a.n_val >= 0 || a.n_test >= 0)
+    throw UsageError("pack-data scenes: use --val-share, --test-share, --clip-val, --clip-test");
+  std::vector<std::string> skipped;
+  try {
+    auto p = make_scenes_pack(o, skipped);
+    warn_skipped(skipped);
+    return p;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("pack-data scenes: ") + e.what());
+  }
 }
 
 Pack pack_mnist(const PackArgs& a) {
@@ -78,18 +99,18 @@ Pack pack_fashion(const PackArgs& a) {
   return p;
 }
 
-void run_pack(const PackArgs& a) {
+void run_pack(PackArgs& a) {
   const auto parent = fs::path(a.out).parent_path();
   if (!parent.empty()) fs::create_directories(parent);
-  Pack p = a.set == "natural" ? pack_natural(a)
-           : a.set == "mnist" ? pack_mnist(a)
-                              : pack_fashion(a);
+  Pack p = a.set == "natural"  ? pack_natural(a)
+           : a.set == "scenes" ? pack_scenes(a)
+           : a.set == "mnist"  ? pack_mnist(a)
+                               : pack_fashion(a);
+  if (p.images.empty())
+    throw std::runtime_error(a.out + ": nothing to pack: no image could be read");
   write_pack(a.out, p);
-  std::map<std::string, int> counts;
-  for (const auto& im : p.images) counts[im.split]++;
-  std::cout << "pack-data: wrote " << a.out << " (" << p.name << ", " << p.images.size()
-            << " images: " << counts["train"] << " train, " << counts["val"] << " val, "
-            << counts["test"] << " test; " << fs::file_size(a.out) / 1e6 << " MB)\n";
+  std::cout << "pack-data: wrote " << a.out << " (" << p.name << ": " << describe_pack_counts(p)
+            << "; " << fs::file_size(a.out) / 1e6 << " MB)\n";
 }
 
 }  // namespace
@@ -102,11 +123,14 @@ void add_pack_command(CLI::App& app) {
   c->footer(
       "Examples (after tools/fetch-data):\n"
       "  spikevid pack-data natural -o data/packs/natural.pack\n"
+      "  spikevid pack-data scenes -o data/packs/scenes.pack\n"
       "  spikevid pack-data mnist -o data/packs/mnist.pack\n"
       "  spikevid pack-data fashion-mnist -o data/packs/fashion-mnist.pack");
-  c->add_option("set", a->set, "natural, mnist or fashion-mnist")
+  c->add_option("set", a->set,
+                "natural (today's 48 photos), scenes (those, the extra photos and the real "
+                "clips, with a view mix), mnist or fashion-mnist")
       ->required()
-      ->check(CLI::IsMember({"natural", "mnist", "fashion-mnist"}));
+      ->check(CLI::IsMember({"natural", "scenes", "mnist", "fashion-mnist"}));
   c->add_option("-o,--out", a->out, "pack file to write")->required();
   c->add_option("--from", a->from, "source folder (default: the set's folder under data/)");
   c->add_option("--long-side", a->long_side, "natural: shrink photos to this long side")
@@ -118,6 +142,41 @@ void add_pack_command(CLI::App& app) {
   c->add_option("--max-train", a->max_train, "fashion-mnist: training images kept")
       ->check(CLI::Range(1, 60000));
   c->add_option("--seed", a->seed, "split seed")->check(CLI::NonNegativeNumber);
+  c->add_option("--photos", a->scenes.photos_dir, "scenes: the extra photos (split by .groups)")
+      ->check(CLI::ExistingDirectory);
+  c->add_option("--clips", a->scenes.clips_dir,
+                "scenes: the clips (video files or folders of frames)")
+      ->check(CLI::ExistingDirectory);
+  c->add_option("--val-share", a->scenes.val_share,
+                "scenes: share of the extra photos' groups in validation")
+      ->check(CLI::Range(0.0, 0.5));
+  c->add_option("--test-share", a->scenes.test_share,
+                "scenes: share of the extra photos' groups in test")
+      ->check(CLI::Range(0.0, 0.5));
+  c->add_option("--clip-val", a->scenes.clip_val, "scenes: clips in validation")
+      ->check(CLI::Range(0, 1000));
+  c->add_option("--clip-test", a->scenes.clip_test, "scenes: clips in test")
+      ->check(CLI::Range(0, 1000));
+  c->add_option("--whole", a->scenes.views.whole,
+                "scenes: share of training views that are whole images (short side to 64)")
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--video", a->scenes.views.video,
+                "scenes: share of training views cut from clip frames")
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--finest", a->scenes.views.finest,
+                "scenes: the smallest patch, as a fraction of the long side")
+      ->check(CLI::Range(0.01, 1.0));
+  c->add_option(
+       "--coarsest", a->scenes.views.coarsest,
+       "scenes: the largest patch, as a fraction of the long side (1: the whole short side)")
+      ->check(CLI::Range(0.01, 1.0));
+  c->add_option("--brightness", a->scenes.views.brightness,
+                "scenes: brightness jitter, +- this (0..0.5)")
+      ->check(CLI::Range(0.0, 0.5));
+  c->add_option("--contrast", a->scenes.views.contrast,
+                "scenes: contrast jitter, a gain in 1 +- this")
+      ->check(CLI::Range(0.0, 0.95));
+  c->add_flag("--no-flips", a->no_flips, "scenes: no left-right mirroring");
   c->callback([a] { run_pack(*a); });
 }
 

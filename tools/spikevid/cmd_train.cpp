@@ -25,6 +25,7 @@ struct TrainArgs {
   DatasetOptions dataset;
   int bins = 1;
   int epochs = 0;  // 0: the decoder's default
+  std::string precision = "float32";
 };
 
 struct FitArgs {
@@ -44,6 +45,9 @@ void check_output_path(const std::string& out) {
 void run_train(TrainArgs& a) {
   if (a.train.width > 0 && a.decoder != "sid-lite")
     throw UsageError("--width: only sid-lite has a width to choose");
+  a.train.precision = parse_precision(a.precision);
+  if (a.decoder == "linear" && a.train.precision != torch::kFloat32)
+    throw UsageError("--precision: the linear decoder is fitted in closed form, in float32");
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
   a.dataset.device = torch::Device(device);
@@ -55,10 +59,12 @@ void run_train(TrainArgs& a) {
   a.train.command = command_line();
   a.train.should_stop = stop_requested;
   std::cerr << "train: " << a.decoder << " on " << data.name() << " (" << data.kind() << ", "
-            << data.train_size()
-            << (data.kind() == "photos" ? " training photos" : " training images") << "), encoder "
-            << encoder->info().id << " with " << encoder->info().n_cells << " cells, on " << device
-            << " with " << torch::get_num_threads() << " threads\n";
+            << (data.kind() == "photos"
+                    ? std::to_string(data.train_size()) + " training photos and frames of " +
+                          std::to_string(data.train_clips()) + " clips"
+                    : std::to_string(data.train_size()) + " training images")
+            << "), encoder " << encoder->info().id << " with " << encoder->info().n_cells
+            << " cells, on " << device << " with " << torch::get_num_threads() << " threads\n";
   if (a.decoder != "linear")
     train_sid(*encoder, data, a.train, a.out, std::cerr);
   else
@@ -159,7 +165,11 @@ void add_train_commands(CLI::App& app) {
       "      --checkpoints checkpoints/sid-natural --minutes 60\n"
       "  spikevid train --decoder linear --data data/packs/natural.pack -o "
       "models/weights/linear-natural.svm\n"
-      "An interrupted run (Ctrl-C) resumes from its --checkpoints folder when started again.");
+      "  spikevid train --decoder sid-lite --precision bfloat16 --data data/packs/scenes.pack \\\n"
+      "      -o models/weights/sid-lite-natural.svm --checkpoints checkpoints/lite --minutes 300\n"
+      "The same command again continues a run from its --checkpoints folder, after Ctrl-C or\n"
+      "--minutes (they count per run), to --epochs; a cosine schedule keeps the epochs its first\n"
+      "run fixed.");
   t->add_option("--data", ta->data, "packed data file (spikevid pack-data)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -190,6 +200,10 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--init", ta->train.init_weights, "start from this decoder file")
       ->check(CLI::ExistingFile);
   t->add_option("--seed", ta->train.seed, "random seed")->check(CLI::NonNegativeNumber);
+  t->add_option("--precision", ta->precision,
+                "float32, or bfloat16: matrix products and convolutions in bfloat16 (AMX on "
+                "this CPU), weights and optimizer in float32")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
   t->add_option("--bins", ta->bins, "time bins per window")->check(CLI::Range(1, 64));
   t->add_option("--max-fraction", ta->dataset.max_fraction,
                 "largest patch window, as a fraction of a photo's long side (1: whole-frame views)")

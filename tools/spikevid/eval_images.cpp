@@ -1,6 +1,7 @@
 #include "tools/spikevid/eval_images.h"
 
 #include <filesystem>
+#include <iostream>
 
 #include <torch/torch.h>
 #include <opencv2/imgcodecs.hpp>
@@ -57,6 +58,11 @@ cv::Mat spike_map(const torch::Tensor& counts, const EncoderInfo& e) {  // count
 
 torch::Tensor load_eval_images(const std::string& dir) {
   const auto folder = read_image_folder(dir);
+  for (const auto& name : folder.skipped)
+    std::cerr << "eval: warning: " << (std::filesystem::path(dir) / name).string()
+              << ": cannot be decoded, skipped\n";
+  if (!folder.skipped.empty())
+    std::cerr << "eval: skipped " << folder.skipped.size() << " files in " << dir << "\n";
   std::vector<torch::Tensor> images;
   for (const auto& named : folder.images) {
     const auto crop = center_crop_resize(named.image, kPatchSize);

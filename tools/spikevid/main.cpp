@@ -9,6 +9,8 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include "io/output_file.h"
+#include "models/cpu_allocator.h"
 #include "tools/spikevid/cli_common.h"
 
 namespace spikevid::cli {
@@ -43,10 +45,18 @@ void install_signal_handlers() {
 }
 
 void write_output_file(const std::string& path, const std::function<void(std::ostream&)>& fn) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  fn(out);
-  if (!out) throw std::runtime_error(path + ": write failed");
+  spikevid::OutputFile file(path, {});  // a .part file renamed into place, one writer
+  {
+    std::ofstream out(file.part_path());
+    if (!out) throw std::runtime_error(path + ": cannot open for writing");
+    fn(out);
+    out.flush();
+    if (!out) {
+      file.discard();
+      throw std::runtime_error(path + ": write failed (disk full?)");
+    }
+  }
+  file.commit();
 }
 
 const std::string& command_line() { return g_command_line; }
@@ -82,6 +92,7 @@ std::string resolve_device(const CommonOptions& o) {
 
 int main(int argc, char** argv) {
   using namespace spikevid::cli;
+  spikevid::keep_freed_cpu_memory();  // models/cpu_allocator.h: 2-3x on this VM
   set_command_line(argc, argv);
   CLI::App app{
       "spikevid: video to the spikes of a simulated retina and back (Zhang et al. 2020, SID)",

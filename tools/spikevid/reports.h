@@ -3,6 +3,8 @@
 // --csv and --trace (Chrome trace, opens in Perfetto). Empty paths are skipped.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace spikevid {
 class LatencyRecorder;
 }
@@ -14,6 +16,11 @@ struct ReportPaths {
 };
 
 // Throws std::runtime_error ("PATH: ...") if a file cannot be written.
-void write_latency_reports(const LatencyRecorder& recorder, const ReportPaths& paths);
+// `extra` joins the --stats JSON (the reconstruction's scores, frame counts).
+void write_latency_reports(const LatencyRecorder& recorder, const ReportPaths& paths,
+                           const nlohmann::json& extra = nlohmann::json::object());
+
+// This process's peak resident memory, in MB.
+double peak_rss_mb();
 
 }  // namespace spikevid::cli

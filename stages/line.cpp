@@ -1,0 +1,327 @@
+#include "stages/line.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+#include "io/output_file.h"
+#include "io/spike_file.h"
+#include "pipeline/pipeline.h"
+#include "stages/null_sink.h"
+#include "stages/spike_files.h"
+#ifdef SPIKEVID_HAVE_IO
+#include "stages/compose.h"
+#include "stages/video_capture.h"
+#include "stages/video_sinks.h"
+#endif
+
+namespace spikevid {
+namespace {
+
+[[maybe_unused]] [[noreturn]] void needs_io(const char* what) {
+  throw std::invalid_argument(std::string(what) +
+                              ": this LibTorch-only build has no OpenCV, GStreamer or HDF5 "
+                              "(synthetic frames, no view, a null sink)");
+}
+
+// The files a run reads: an output must never be one of them.
+std::vector<std::string> inputs_of(const LineConfig& c) {
+  if (c.source == SourceKind::synthetic) return {};
+  return {c.input};
+}
+
+}  // namespace
+
+Line::Line(LineConfig config) : config_(std::move(config)) {
+  auto& c = config_;
+  if (const auto problem = settings_problem(c.device, c.precision, c.cuda_graphs); !problem.empty())
+    throw std::invalid_argument(problem);
+  if (c.batch < 1 || c.threads < 1)
+    throw std::invalid_argument("--batch and --threads must be at least 1");
+  if (c.pacing == Pacing::live && c.batch > 1)
+    throw std::invalid_argument(
+        "--batch " + std::to_string(c.batch) +
+        ": a live line keeps only the newest frame on every edge, so a model stage never finds "
+        "more than one waiting; batches are for transcode, encode, decode and bench --mode "
+        "offline");
+  if (!c.decode && (c.record_spikes.empty() || c.source == SourceKind::spike_file))
+    throw std::invalid_argument("a line that does not decode must record spikes from a video");
+  if (c.view == View::none && c.sink != SinkKind::null)
+    throw std::invalid_argument("--view none: only the null sink takes undrawn frames");
+  if (c.sink == SinkKind::file && c.output.empty())
+    throw std::invalid_argument("a file sink needs an output path");
+  const auto inputs = inputs_of(c);
+  {
+    std::vector<std::string> outputs{c.sink == SinkKind::file ? c.output : "", c.record_spikes};
+    outputs.insert(outputs.end(), c.other_outputs.begin(), c.other_outputs.end());
+    check_outputs(outputs, inputs);
+  }
+
+  // The source, then the models: in the order a user's mistakes are likeliest.
+  switch (c.source) {
+    case SourceKind::spike_file: {
+      spike_file_ = std::make_unique<SpikeFileSource>(c.input);
+      encoder_info_ = spike_file_->encoder();
+      grid_ = spike_file_->grid();
+      fps_ = spike_file_->fps();
+      expected_frames_ = spike_file_->frames();
+      source_description_ = c.input;
+      break;
+    }
+    case SourceKind::synthetic: {
+      c.synthetic.grid = c.tiles;
+      capture_ = make_synthetic_capture(c.synthetic);
+      break;
+    }
+    case SourceKind::video: {
+#ifdef SPIKEVID_HAVE_IO
+      capture_ = open_video_capture(c.input, c.video);
+      if (capture_->info().frames == 0)
+        throw std::runtime_error(c.input + ": the video has no frames");
+#else
+      needs_io("a video source");
+#endif
+      break;
+    }
+  }
+  if (capture_) {
+    const auto& i = capture_->info();
+    fps_ = i.fps > 0 ? i.fps : 30.0;
+    expected_frames_ = i.frames;
+    source_description_ = i.description + " (" + std::to_string(i.width) + "x" +
+                          std::to_string(i.height) + ", " + std::to_string(fps_) + " fps)";
+    capture_->set_delivered(&delivered_);
+    grid_ = c.tiles;
+    check_tile_grid(grid_);
+    preprocess_ =
+        std::make_unique<PreprocessStage>(PreprocessConfig{grid_, c.device == Device::cuda});
+    auto e = c.encode;
+    e.device = c.device;
+    e.precision = c.precision;
+    e.threads = c.threads;
+    encode_ = std::make_unique<EncodeStage>(e);
+    encoder_info_ = encode_->encoder().info();
+  }
+  if (c.max_frames > 0 && (expected_frames_ < 0 || c.max_frames < expected_frames_))
+    expected_frames_ = c.max_frames;
+  if (c.decode) {
+    auto d = c.decoder;
+    d.device = c.device;
+    d.precision = c.precision;
+    d.cuda_graphs = c.cuda_graphs;
+    d.tiles = grid_;
+    d.max_batch = c.batch;
+    d.threads = c.threads;
+    decode_ = std::make_unique<DecodeStage>(d, encoder_info_);
+  }
+  int width = 0, height = 0;
+  if (c.decode && c.view != View::none) {
+#ifdef SPIKEVID_HAVE_IO
+    ComposeConfig cc;
+    cc.view = c.view == View::side_by_side ? "side-by-side" : "reconstruction";
+    cc.overlay = c.overlay;
+    cc.cells = encoder_info_.cells;
+    cc.tiles = grid_;
+    cc.window_s = encoder_info_.window_s;
+    compose_ = std::make_unique<ComposeStage>(cc);
+    width = compose_->width();
+    height = compose_->height();
+#else
+    needs_io("a view");
+#endif
+  }
+
+  // The outputs last: nothing is created or locked for a run that cannot start.
+  if (!c.record_spikes.empty())
+    recorder_stage_ = std::make_unique<SpikeRecorder>(
+        c.record_spikes, spike_header(encoder_info_, grid_, source_description_), inputs);
+  if (c.decode) {
+    switch (c.sink) {
+      case SinkKind::null:
+        sink_ = std::make_unique<NullSink>();
+        break;
+      case SinkKind::file:
+#ifdef SPIKEVID_HAVE_IO
+        sink_ = open_video_file_sink(c.output, width, height, fps_, inputs);
+#else
+        needs_io("a video file");
+#endif
+        break;
+      case SinkKind::window:
+#ifdef SPIKEVID_HAVE_IO
+        sink_ = open_window_sink("spikevid", width, height, fps_);
+#else
+        needs_io("a window");
+#endif
+        break;
+    }
+  }
+}
+
+Line::~Line() {
+  try {
+    finish_outputs();
+  } catch (...) {
+  }
+}
+
+template <class Port>
+void Line::add_tail(Port spikes) {
+  auto& p = *pipeline_;
+  const auto batch = static_cast<std::size_t>(config_.batch);
+  auto recon = p.template add_batch_transform<ReconstructionPtr>(
+      "decode", spikes, batch,
+      [this](std::vector<SpikesPtr> v) { return decode_->process_batch(std::move(v)); });
+  const auto delivered = [this](const FrameMeta& m) {
+    delivered_.fetch_add(1, std::memory_order_relaxed);
+    if (config_.on_output) config_.on_output(m);
+  };
+#ifdef SPIKEVID_HAVE_IO
+  if (compose_) {
+    auto composed = p.template add_transform<ComposedPtr>(
+        "compose", recon, [this](ReconstructionPtr r) { return compose_->process(std::move(r)); });
+    compose_->set_stage_names(p.stage_names());
+    p.add_sink("sink", composed, [this, delivered](ComposedPtr f) {
+      sink_->write(*f);
+      delivered(f->meta);
+    });
+    return;
+  }
+#endif
+  p.add_sink("sink", recon, [this, delivered](ReconstructionPtr r) {
+    sink_->write(Composed{r->meta, 0, 0, {}});
+    delivered(r->meta);
+  });
+}
+
+void Line::build() {
+  PipelineConfig pc;
+  pc.channel = config_.pacing == Pacing::live ? ChannelConfig{1, Overflow::keep_latest}
+                                              : ChannelConfig{config_.capacity, Overflow::block};
+  pc.warmup_frames = config_.warmup;
+  pc.stop_flag = config_.stop_flag;
+  pipeline_ = std::make_unique<Pipeline>(pc);
+  auto& p = *pipeline_;
+  const auto max = config_.max_frames;
+  if (spike_file_) {
+    auto spikes = p.add_source<SpikesPtr>("read", [this, max]() -> std::optional<SpikesPtr> {
+      if (max > 0 && emitted_ >= max) return std::nullopt;
+      auto s = spike_file_->next();
+      if (s) ++emitted_;
+      return s;
+    });
+    add_tail(spikes);
+    return;
+  }
+  if (capture_->info().live && config_.source == SourceKind::video)
+    p.add_upstream_edge("camera->capture", [this] {
+      ChannelStats s;
+      s.capacity = 1;
+      s.overflow = Overflow::keep_latest;
+      s.pushed = capture_->received();
+      s.dropped = capture_->dropped();
+      s.popped = s.pushed - s.dropped;
+      return s;
+    });
+  auto captured = p.add_source<CapturedPtr>("capture", [this, max]() -> std::optional<CapturedPtr> {
+    if (max > 0 && emitted_ >= max) return std::nullopt;
+    auto c = capture_->next();
+    if (c) ++emitted_;
+    return c;
+  });
+  auto frames = p.add_transform<FramePtr>(
+      "preprocess", captured, [this](CapturedPtr c) { return preprocess_->process(std::move(c)); });
+  auto spikes = p.add_batch_transform<SpikesPtr>(
+      "encode", frames, static_cast<std::size_t>(config_.batch),
+      [this](std::vector<FramePtr> v) { return encode_->process_batch(std::move(v)); });
+  if (!decode_) {
+    p.add_sink("record", spikes, [this](SpikesPtr s) {
+      const auto meta = s->meta;
+      recorder_stage_->process(std::move(s));
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+      if (config_.on_output) config_.on_output(meta);
+    });
+    return;
+  }
+  if (recorder_stage_) {
+    add_tail(p.add_transform<SpikesPtr>(
+        "record", spikes, [this](SpikesPtr s) { return recorder_stage_->process(std::move(s)); }));
+    return;
+  }
+  add_tail(spikes);
+}
+
+void Line::finish_outputs() {
+  // Both, whatever the first does; then its error, if any.
+  std::exception_ptr error;
+  for (auto finish : {std::function<void()>([this] {
+                        if (recorder_stage_) recorder_stage_->finish();
+                      }),
+                      std::function<void()>([this] {
+                        if (sink_) sink_->finish();
+                      })}) {
+    try {
+      finish();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+LineResult Line::run() {
+  if (ran_) throw std::logic_error("Line::run() may be called once");
+  ran_ = true;
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    build();
+    if (stop_pending_) pipeline_->stop();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    pipeline_->run();
+  } catch (...) {
+    // Keep what was written: the spike file holds every frame so far, the
+    // video is finalized (it plays); then the stage's error goes to the user.
+    try {
+      finish_outputs();
+    } catch (...) {
+    }
+    throw;
+  }
+  finish_outputs();
+  LineResult r;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.frames_in = emitted_;
+  r.frames_out = delivered_.load();
+  r.interrupted = pipeline_->stop_requested();
+  r.mean_ssim = r.mean_psnr = std::nan("");
+#ifdef SPIKEVID_HAVE_IO
+  if (compose_) {
+    r.mean_ssim = compose_->mean_ssim();
+    r.mean_psnr = compose_->mean_psnr();
+  }
+#endif
+  return r;
+}
+
+void Line::stop() {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  if (pipeline_)
+    pipeline_->stop();
+  else
+    stop_pending_ = true;
+}
+
+const LatencyRecorder& Line::recorder() const {
+  if (!pipeline_) throw std::logic_error("Line::recorder() before run()");
+  return pipeline_->recorder();
+}
+
+std::vector<std::string> Line::stage_names() const {
+  return pipeline_ ? pipeline_->stage_names() : std::vector<std::string>{};
+}
+
+}  // namespace spikevid

@@ -1,0 +1,151 @@
+#pragma once
+// The line: the one pipeline every command runs, wired in this one place.
+//
+//   capture → preprocess → encode → [record] → decode → [compose] → sink
+//   read (a spike file) ──────────────────────┘
+//   encode alone: capture → preprocess → encode → record (the spike file is the output)
+//
+// A command fills a LineConfig (what it parsed) and calls run(); it never adds
+// stages itself. `live` paces nothing and drops: every edge keeps the latest
+// frame; `transcode`, `encode`, `decode` and the offline bench block (lossless).
+// The stage names in the table, the JSON and the overlay are the same
+// everywhere: capture or read, preprocess, encode, record, decode, compose, sink.
+// Outputs (the video, the spike file) are written safely (io/output_file.h)
+// and finalized on every exit path.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "io/video_source.h"
+#include "models/encoder.h"
+#include "pipeline/latency_recorder.h"
+#include "pipeline/overflow.h"
+#include "stages/capture.h"
+#include "stages/decode_stage.h"
+#include "stages/encode_stage.h"
+#include "stages/preprocess.h"
+#include "stages/settings.h"
+#include "stages/tiles.h"
+
+namespace spikevid {
+
+class ComposeStage;
+class FrameSink;
+class Pipeline;
+class SpikeFileSource;
+class SpikeRecorder;
+
+enum class SourceKind {
+  video,       // LineConfig::input: a file, webcam, /dev/videoN, test, gst:..., images
+  synthetic,   // the synthetic scene at the grid's size (bench, synthetic)
+  spike_file,  // LineConfig::input: a spike file, decoded
+};
+enum class View { side_by_side, reconstruction, none };  // none: no compose stage
+enum class SinkKind { null, file, window };
+// offline: every edge blocks (lossless; `capacity` items); live: every edge
+// keeps the latest item (capacity 1), so latency stays bounded.
+enum class Pacing { offline, live };
+
+struct LineConfig {
+  SourceKind source = SourceKind::video;
+  std::string input;
+  SourceOptions video;               // SourceKind::video
+  SyntheticCaptureConfig synthetic;  // SourceKind::synthetic (its grid is `tiles`)
+  std::int64_t max_frames = 0;       // 0: to the end of the source
+  TileGrid tiles;                    // spike files bring their own
+  EncodeConfig encode;               // device, precision and threads come from below
+  std::string record_spikes;         // a spike file to write ("": none)
+  bool decode = true;                // false: the line ends in the recorder (`encode`)
+  DecodeConfig decoder;              // device, precision, graphs, batch: from below
+  View view = View::side_by_side;
+  bool overlay = true;
+  SinkKind sink = SinkKind::null;
+  std::string output;  // SinkKind::file
+  Device device = Device::cpu;
+  Precision precision = Precision::float32;
+  bool cuda_graphs = false;
+  int batch = 1;    // the most frames a model stage takes at once
+  int threads = 1;  // LibTorch threads per model stage
+  Pacing pacing = Pacing::offline;
+  std::size_t capacity = 4;                      // offline edges
+  std::size_t warmup = 10;                       // frames left out of the statistics
+  const std::atomic<bool>* stop_flag = nullptr;  // a signal handler's flag
+  // More outputs of the run (report files): checked with the line's own
+  // against the inputs and each other before anything is written.
+  std::vector<std::string> other_outputs;
+  // Called at the sink for every frame, on its thread (progress bars, soaks).
+  std::function<void(const FrameMeta&)> on_output;
+};
+
+struct LineResult {
+  std::int64_t frames_in = 0, frames_out = 0;
+  double mean_ssim = 0, mean_psnr = 0;  // NaN without inputs to score against
+  bool interrupted = false;             // stopped before the end of the source
+  double wall_s = 0;
+};
+
+class Line {
+ public:
+  // Opens the source, loads the models, opens the outputs: everything that
+  // can fail on a user's mistake fails here, with one line (std::runtime_error;
+  // std::invalid_argument for settings that do not go together).
+  explicit Line(LineConfig config);
+  ~Line();
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  // Runs to the end of the source or a stop; finalizes every output on every
+  // exit path; rethrows the first stage error after that. Once.
+  LineResult run();
+  // From any thread, once run() started: ends the run as Ctrl-C does.
+  void stop();
+
+  // After run(): the latency summary (edges: the source's own buffer first).
+  const LatencyRecorder& recorder() const;
+  std::vector<std::string> stage_names() const;
+
+  const EncoderInfo& encoder_info() const { return encoder_info_; }
+  const TileGrid& grid() const { return grid_; }
+  const std::string& source_description() const { return source_description_; }
+  double fps() const { return fps_; }
+  std::int64_t expected_frames() const { return expected_frames_; }
+  // The stages, for the benchmark's own figures (FLOP/s, its sequential loop).
+  PreprocessStage* preprocess() { return preprocess_.get(); }
+  EncodeStage* encode_stage() { return encode_.get(); }
+  DecodeStage* decode_stage() { return decode_.get(); }
+  ComposeStage* compose_stage() { return compose_.get(); }  // null without a view
+  const CaptureSource* capture() const { return capture_.get(); }
+
+ private:
+  void build();
+  template <class Port>
+  void add_tail(Port spikes);
+  void finish_outputs();
+
+  LineConfig config_;
+  std::unique_ptr<CaptureSource> capture_;
+  std::unique_ptr<SpikeFileSource> spike_file_;
+  std::unique_ptr<PreprocessStage> preprocess_;
+  std::unique_ptr<EncodeStage> encode_;
+  std::unique_ptr<SpikeRecorder> recorder_stage_;
+  std::unique_ptr<DecodeStage> decode_;
+  std::unique_ptr<ComposeStage> compose_;
+  std::unique_ptr<FrameSink> sink_;
+  std::unique_ptr<Pipeline> pipeline_;
+  EncoderInfo encoder_info_;
+  TileGrid grid_;
+  std::string source_description_;
+  double fps_ = 30;
+  std::int64_t expected_frames_ = -1;
+  std::int64_t emitted_ = 0;
+  std::atomic<std::int64_t> delivered_{0};
+  bool ran_ = false;
+  std::mutex stop_mutex_;  // stop() from another thread while run() builds
+  bool stop_pending_ = false;
+};
+
+}  // namespace spikevid
