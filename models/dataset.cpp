@@ -135,7 +135,7 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
     // Fixed sets: their own generator, so they do not depend on training.
     std::mt19937_64 val_rng(options.seed), test_rng(options.seed + 1);
     d.val_ = d.cut_patches(photos["val"], options.val_count, val_rng, false);
-    d.test_ = d.cut_patches(photos["test"], options.test_count, test_rng, false);
+    d.test_ = d.cut_patches(photos["test"], options.test_count, test_rng, false, &d.test_scales_);
     std::vector<torch::Tensor> whole;
     for (const auto& t : photos["test"]) whole.push_back(whole_view(t));
     d.test_whole_ = torch::cat(whole);
@@ -176,7 +176,8 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
 }
 
 torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int64_t n,
-                                   std::mt19937_64& rng, bool flips) const {
+                                   std::mt19937_64& rng, bool flips,
+                                   std::vector<double>* scales) const {
   std::uniform_int_distribution<std::size_t> pick(0, photos.size() - 1);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const double log_lo = std::log(options_.min_fraction), log_hi = std::log(options_.max_fraction);
@@ -192,6 +193,7 @@ torch::Tensor Dataset::cut_patches(const std::vector<torch::Tensor>& photos, int
     const auto y0 = static_cast<int64_t>(unit(rng) * static_cast<double>(h - side + 1));
     const auto x0 = static_cast<int64_t>(unit(rng) * static_cast<double>(w - side + 1));
     auto patch = window(photo, std::min(y0, h - side), std::min(x0, w - side), side);
+    if (scales) scales->push_back(static_cast<double>(side) / static_cast<double>(std::min(h, w)));
     if (flips && unit(rng) < 0.5) patch = patch.flip({3});
     out.push_back(patch);
   }

@@ -46,6 +46,9 @@ class Dataset {
   // validation photos and the 3×4 tiles of frames of the validation clips.
   const torch::Tensor& val() const { return val_; }
   const torch::Tensor& test() const { return test_; }  // test patches, as always
+  // Each test patch's window side over its photo's short side (1: the whole
+  // short side), for scores by scale.
+  const std::vector<double>& test_scales() const { return test_scales_; }
   // One centred whole-image view of every test photo (the short side resized
   // to 64, the centre cropped); empty for labelled sets.
   const torch::Tensor& test_whole() const { return test_whole_; }
@@ -63,7 +66,8 @@ class Dataset {
     std::vector<torch::Tensor> frames;  // [1,1,H,W] uint8 each, in order
   };
   torch::Tensor cut_patches(const std::vector<torch::Tensor>& photos, int64_t n,
-                            std::mt19937_64& rng, bool flips) const;
+                            std::mt19937_64& rng, bool flips,
+                            std::vector<double>* scales = nullptr) const;
   torch::Tensor cut_view(const torch::Tensor& source, std::mt19937_64& rng) const;
 
   DatasetOptions options_;
@@ -73,6 +77,7 @@ class Dataset {
   std::vector<Clip> train_clips_;
   torch::Tensor train_images_;  // images: [M,1,64,64]
   torch::Tensor val_, test_, test_whole_;
+  std::vector<double> test_scales_;
   std::map<std::string, std::vector<GrayImage>> test_clips_;
   nlohmann::json splits_;
 };

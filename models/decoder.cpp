@@ -77,7 +77,7 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     if (width < 1 || width > 16384)
       throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) +
                                " out of range");
-    SidLite net(info.n_inputs, width);
+    SidLite net(info.n_inputs, width, info.meta.value("ridge_path", false));
     load_module_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);
   } else if (info.architecture == "linear") {

@@ -27,15 +27,15 @@ torch::Tensor psnr_per_image(const torch::Tensor& a, const torch::Tensor& b) {
   return -10.0 * torch::log10(mse_per_image(a, b));
 }
 
-torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b) {
-  check_pair(a, b);
+namespace {
+
+// SSIM per image of x and y, [B,1,H,W], in their dtype; differentiable.
+torch::Tensor ssim_of(const torch::Tensor& x, const torch::Tensor& y) {
   constexpr double kSigma = 1.5;
   constexpr int kRadius = 5;  // scikit-image: truncate 3.5 → int(3.5·1.5 + 0.5)
   constexpr double kC1 = 0.01 * 0.01, kC2 = 0.03 * 0.03;
-  TORCH_CHECK(a.size(2) > 2 * kRadius && a.size(3) > 2 * kRadius,
+  TORCH_CHECK(x.size(2) > 2 * kRadius && x.size(3) > 2 * kRadius,
               "ssim: image smaller than the window");
-  auto x = a.detach().to(torch::kCPU, torch::kFloat64);
-  auto y = b.detach().to(torch::kCPU, torch::kFloat64);
   double g[2 * kRadius + 1], g_sum = 0;
   for (int k = -kRadius; k <= kRadius; ++k)
     g_sum += g[k + kRadius] = std::exp(-(k * k) / (2 * kSigma * kSigma));
@@ -58,6 +58,20 @@ torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b) {
   auto vxy = all.narrow(0, 4 * n, n) - ux * uy;
   auto s = ((2 * ux * uy + kC1) * (2 * vxy + kC2)) / ((ux * ux + uy * uy + kC1) * (vx + vy + kC2));
   return s.flatten(1).mean(1);
+}
+
+}  // namespace
+
+torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b) {
+  check_pair(a, b);
+  torch::NoGradGuard no_grad;
+  return ssim_of(a.detach().to(torch::kCPU, torch::kFloat64),
+                 b.detach().to(torch::kCPU, torch::kFloat64));
+}
+
+torch::Tensor ssim_differentiable(const torch::Tensor& a, const torch::Tensor& b) {
+  check_pair(a, b);
+  return ssim_of(a, b);
 }
 
 }  // namespace spikevid

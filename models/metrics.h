@@ -13,5 +13,8 @@ torch::Tensor psnr_per_image(const torch::Tensor& a, const torch::Tensor& b);
 // image: scikit-image's structural_similarity(gaussian_weights=True, sigma=1.5,
 // use_sample_covariance=False, data_range=1).
 torch::Tensor ssim_per_image(const torch::Tensor& a, const torch::Tensor& b);
+// The same SSIM for training: per image [B] in the inputs' dtype and device,
+// differentiable (the loss of `train --loss ssim-l1`).
+torch::Tensor ssim_differentiable(const torch::Tensor& a, const torch::Tensor& b);
 
 }  // namespace spikevid

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -109,9 +110,21 @@ std::string write_model_file(const std::string& path, nlohmann::json meta,
   return hash;
 }
 
-ModelFile read_model_file(const std::string& path) {
+std::string shipped_model_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path.rfind("models/weights/", 0) != 0 || fs::exists(path, ec)) return path;
+  // The checkout of the running program: build/tools/spikevid → ../../
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return path;
+  const auto candidate = exe.parent_path().parent_path().parent_path() / path;
+  return fs::exists(candidate, ec) ? candidate.string() : path;
+}
+
+ModelFile read_model_file(const std::string& named) {
+  const std::string path = shipped_model_path(named);
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open model file");
+  if (!in) fail(named, "cannot open model file");
   std::stringstream ss;
   ss << in.rdbuf();
   if (in.bad()) fail(path, "read error (is it a directory?)");

@@ -28,7 +28,11 @@ struct ModelFile {
 std::string write_model_file(const std::string& path, nlohmann::json meta,
                              const torch::nn::Module& module, bool half);
 // Throws std::runtime_error with one line naming the file and the problem.
+// A path under models/weights/ that does not exist from here is looked up in
+// the checkout the running program was built in (build/tools/spikevid's
+// ../../), so the shipped models load from any folder.
 ModelFile read_model_file(const std::string& path);
+std::string shipped_model_path(const std::string& path);
 // FNV-1a 64 of the bytes, as 16 hex digits: content hashes and identities.
 std::string fnv1a_hex(const void* data, std::size_t size);
 

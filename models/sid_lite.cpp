@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "models/linear_decoder.h"
 #include "models/sid.h"
 
 namespace spikevid {
@@ -17,7 +18,7 @@ void add_cbr(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
 
 }  // namespace
 
-SidLiteImpl::SidLiteImpl(int64_t n, int64_t w) : n_inputs(n), width(w) {
+SidLiteImpl::SidLiteImpl(int64_t n, int64_t w, bool ridge_path) : n_inputs(n), width(w) {
   TORCH_CHECK(n > 0, "sid-lite: the number of inputs must be positive");
   TORCH_CHECK(w > 0 && w <= 16384, "sid-lite: the width must be 1 to 16384, got ", w);
   dense = register_module(
@@ -36,6 +37,31 @@ SidLiteImpl::SidLiteImpl(int64_t n, int64_t w) : n_inputs(n), width(w) {
   out = register_module("out", nn::Conv2d(nn::Conv2dOptions(32, 4, 3).padding(1)));
   input_min = register_buffer("input_min", torch::zeros({n}));
   input_range = register_buffer("input_range", torch::ones({n}));
+  if (ridge_path) {
+    ridge = register_module("ridge", nn::Linear(n, kSidImageSize * kSidImageSize));
+    ridge->weight.requires_grad_(false);  // set by start_from_ridge() or a model file
+    ridge->bias.requires_grad_(false);
+  }
+}
+
+void SidLiteImpl::start_from_ridge(const LinearDecoderImpl& r) {
+  TORCH_CHECK(!ridge.is_empty(), "sid-lite: no ridge path to start");
+  TORCH_CHECK(r.n_inputs == n_inputs && r.image_size == kSidImageSize,
+              "sid-lite: the ridge decoder has ", r.n_inputs, " inputs and ", r.image_size,
+              " pixels a side, not ", n_inputs, " and ", kSidImageSize);
+  torch::NoGradGuard no_grad;
+  // ridge: y = (c − mean) W + out_mean = c Wᵀᵀ + (out_mean − mean W)
+  ridge->weight.copy_(r.weight.t());
+  ridge->bias.copy_(r.output_mean - r.input_mean.matmul(r.weight));
+  // Fixed: Adam's steps of about the learning rate on every weight undo a
+  // ridge solution whose weights are that small within a few hundred steps.
+  ridge->weight.requires_grad_(false);
+  ridge->bias.requires_grad_(false);
+  auto last = dense->ptr<nn::LinearImpl>(4);
+  last->weight.zero_();
+  last->bias.zero_();
+  out->weight.zero_();
+  out->bias.zero_();
 }
 
 void SidLiteImpl::fit_input_scaling(const torch::Tensor& counts) {
@@ -45,8 +71,9 @@ void SidLiteImpl::fit_input_scaling(const torch::Tensor& counts) {
 torch::Tensor SidLiteImpl::dense_image(const torch::Tensor& counts) {
   TORCH_CHECK(counts.dim() == 2 && counts.size(1) == n_inputs, "sid-lite: expected counts [B,",
               n_inputs, "], got ", counts.sizes());
-  return dense->forward((counts - input_min) / input_range)
-      .view({-1, 1, kSidImageSize, kSidImageSize});
+  auto d = dense->forward((counts - input_min) / input_range);
+  if (!ridge.is_empty()) d = ridge->forward(counts) + (d - 0.5);
+  return d.view({-1, 1, kSidImageSize, kSidImageSize});
 }
 
 torch::Tensor SidLiteImpl::forward(const torch::Tensor& counts) {
@@ -58,8 +85,9 @@ torch::Tensor SidLiteImpl::forward(const torch::Tensor& counts) {
   return d + torch::pixel_shuffle(out->forward(g), 2);
 }
 
-double sid_lite_flops_per_frame(int64_t n, int64_t w) {
-  const double dense = static_cast<double>(n) * w + static_cast<double>(w) * 4096;
+double sid_lite_flops_per_frame(int64_t n, int64_t w, bool ridge_path) {
+  const double dense = static_cast<double>(n) * w + static_cast<double>(w) * 4096 +
+                       (ridge_path ? static_cast<double>(n) * 4096 : 0);
   const double convs = 32.0 * 32 * 9 * (1 * 32 + 32 * 32) + 16.0 * 16 * 9 * (32 * 64 + 64 * 64) +
                        16.0 * 16 * 64 * 32 + 32.0 * 32 * 9 * (32 * 32 + 32 * 4);
   return 2 * (dense + convs);

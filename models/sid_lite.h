@@ -11,21 +11,33 @@
 //   g = conv 3×3/32 (e + upsample(conv 1×1/32 (f)))   (each conv: BN + ReLU)
 //   out = d + pixel_shuffle(conv 3×3/4 (g))            [B,1,64,64], not clamped.
 // Inputs are min-max scaled per cell, as in SID.
+// With a ridge path (ridge_path, ours): a fixed linear map from the counts to
+// the pixels beside the dense stage, d = ridge(counts) + dense(x) − ½, set to a
+// fitted ridge decoder, with the dense stage's last layer and `out` started at
+// zero: training starts at the ridge decoder's images and learns what to add
+// to them, and the dense stage's 512-unit bottleneck no longer limits detail.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 
 namespace spikevid {
 
 constexpr int64_t kSidLiteWidth = 512;  // the dense stage's hidden units, by default
 
+struct LinearDecoderImpl;
+
 struct SidLiteImpl : torch::nn::Module {
-  explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth);
+  explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth, bool ridge_path = false);
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
   void fit_input_scaling(const torch::Tensor& counts);
+  // The ridge path from a fitted linear decoder; the dense stage's last layer
+  // and `out` to zero (the model's images are then the ridge decoder's).
+  void start_from_ridge(const LinearDecoderImpl& ridge);
 
   int64_t n_inputs, width;
+  torch::nn::Linear ridge{nullptr};  // with a ridge path: counts → 64×64 pixels
   torch::nn::Sequential dense{nullptr}, down1{nullptr}, down2{nullptr}, merge{nullptr};
   torch::nn::Conv2d lateral{nullptr}, out{nullptr};
   torch::Tensor input_min, input_range;
@@ -33,6 +45,7 @@ struct SidLiteImpl : torch::nn::Module {
 TORCH_MODULE(SidLite);
 
 // FLOPs (2 × multiply–accumulates) per 64×64 frame.
-double sid_lite_flops_per_frame(int64_t n_inputs, int64_t width = kSidLiteWidth);
+double sid_lite_flops_per_frame(int64_t n_inputs, int64_t width = kSidLiteWidth,
+                                bool ridge_path = false);
 
 }  // namespace spikevid

@@ -32,7 +32,8 @@ nlohmann::json Scores::to_json() const {
 }
 
 Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
-                const torch::Tensor& images, std::uint64_t seed, int batch) {
+                const torch::Tensor& images, std::uint64_t seed, int batch,
+                std::vector<double>* ssim_each) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   Scores s;
@@ -42,7 +43,11 @@ Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch:
     auto y = decode(encoder.spikes(x).flatten(1)).clamp(0, 1);
     mse += mse_per_image(y, x).sum().item<double>();
     psnr += psnr_per_image(y, x).clamp_max(100).sum().item<double>();
-    ssim += ssim_per_image(y, x).sum().item<double>();
+    const auto each = ssim_per_image(y, x).contiguous();
+    ssim += each.sum().item<double>();
+    if (ssim_each)
+      ssim_each->insert(ssim_each->end(), each.data_ptr<double>(),
+                        each.data_ptr<double>() + each.numel());
     s.n += x.size(0);
   }
   s.mse = mse / s.n;
@@ -105,6 +110,7 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
             {"lr_schedule", c.lr_schedule},
             {"images_per_epoch", c.images_per_epoch},
             {"precision", c.precision == torch::kFloat32 ? "float32" : "bfloat16"},
+            {"loss", c.loss},
             {"command", c.command}}}};
 }
 
@@ -152,7 +158,29 @@ Net make_net(int64_t n_inputs, const TrainConfig&) {
 }
 template <>
 SidLite make_net<SidLite>(int64_t n_inputs, const TrainConfig& c) {
-  return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth);
+  return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth, !c.ridge_init.empty());
+}
+
+// A fresh network's own start: SID-lite's ridge path from a fitted linear decoder.
+template <class Net>
+nlohmann::json start_from_ridge(Net&, const TrainConfig&, const Encoder&) {
+  return {};
+}
+template <>
+nlohmann::json start_from_ridge<SidLite>(SidLite& net, const TrainConfig& c,
+                                         const Encoder& encoder) {
+  if (c.ridge_init.empty()) return {};
+  const auto file = read_model_file(c.ridge_init);
+  if (file.meta.value("architecture", std::string()) != "linear")
+    throw std::runtime_error(c.ridge_init + ": the ridge path starts from a linear decoder");
+  const auto id = file.meta.at("encoder").at("id").get<std::string>();
+  if (id != encoder.info().id)
+    throw std::runtime_error(c.ridge_init + ": decoder was trained with encoder " + id +
+                             ", not with " + encoder.info().id);
+  LinearDecoder ridge(net->n_inputs, kPatchSize);
+  load_module_state(*ridge, file, c.ridge_init);
+  net->start_from_ridge(*ridge);
+  return {{"path", c.ridge_init}, {"content_hash", file.content_hash}};
 }
 
 // SID or SID-lite, trained by Adam on the MSE.
@@ -190,12 +218,16 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
     // The reference min-max scales the inputs on the training spikes.
     const int64_t n = std::min<int64_t>(4096, c.images_per_epoch);
     net->fit_input_scaling(encoder.spikes(data.train_epoch(n, rng)).flatten(1));
+    started_from = start_from_ridge(net, c, encoder);
+    if (!started_from.is_null())
+      log << "train: the ridge path starts from " << c.ridge_init << "\n";
   }
   if (!c.checkpoint_dir.empty()) fs::create_directories(ckpt);
 
   auto meta = decoder_meta(c.architecture, encoder, data, c);
   if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
   if (c.architecture == "sid-lite") meta["width"] = c.width > 0 ? c.width : kSidLiteWidth;
+  if (!c.ridge_init.empty()) meta["ridge_path"] = true;
   const auto t_start = Clock::now();
   const double seconds_before = st.seconds;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };
@@ -256,7 +288,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
     double loss_avg = 0;
     for (int64_t i = 0; i + c.batch <= n; i += c.batch) {
       const double l = train_step([&](const torch::Tensor& counts) { return net->forward(counts); },
-                                  opt, encoder, images.narrow(0, i, c.batch), c.precision);
+                                  opt, encoder, images.narrow(0, i, c.batch), c.precision, c.loss);
       st.images_seen += c.batch;
       loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
       bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
@@ -289,20 +321,29 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
 
 }  // namespace
 
+torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x,
+                            const std::string& loss) {
+  if (loss == "mse") return torch::mse_loss(y, x);
+  if (loss == "ssim-l1")
+    return 0.84 * (1 - ssim_differentiable(y, x).mean()) + 0.16 * torch::l1_loss(y, x);
+  throw std::invalid_argument("train: unknown loss '" + loss + "' (mse or ssim-l1)");
+}
+
 double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                   torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
-                  torch::ScalarType precision) {
+                  torch::ScalarType precision, const std::string& loss_name) {
   torch::Tensor counts;
   {
     torch::NoGradGuard no_grad;
     counts = encoder.spikes(x).flatten(1);
   }
   optimizer.zero_grad();
-  torch::Tensor loss;
+  torch::Tensor y;
   {
     AutocastScope autocast(x.device(), precision);
-    loss = torch::mse_loss(forward(counts).to(torch::kFloat32), x);
+    y = forward(counts);
   }
+  auto loss = training_loss(y.to(torch::kFloat32), x, loss_name);  // outside autocast: float32
   loss.backward();
   optimizer.step();
   return loss.item<double>();

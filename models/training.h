@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include <torch/optim/optimizer.h>
 #include <torch/types.h>
@@ -20,6 +21,9 @@ class Dataset;
 struct TrainConfig {
   std::string architecture = "sid";  // "sid" or "sid-lite" (train_sid), "linear"
   int64_t width = 0;                 // sid-lite: the dense stage's width (0: 512)
+  // sid-lite: a ridge path (models/sid_lite.h), started from this linear
+  // decoder file ("": none).
+  std::string ridge_init;
   int epochs = 100;
   int batch = 64;
   double lr = 1e-3;  // Adam, as the reference
@@ -33,6 +37,10 @@ struct TrainConfig {
   std::string checkpoint_dir;  // "" : no checkpoints
   std::string init_weights;    // start from this decoder file (same architecture)
   std::uint64_t seed = 1;
+  // "mse" (the paper's), or "ssim-l1": 0.84·(1 − SSIM) + 0.16·L1 (Zhao et al.,
+  // "Loss functions for image restoration with neural networks", 2017), SSIM
+  // with the window the scores use.
+  std::string loss = "mse";
   // float32, or bfloat16: matrix products and convolutions in bfloat16
   // (autocast; on this CPU's AMX tiles), weights and Adam's state in float32.
   torch::ScalarType precision = torch::kFloat32;
@@ -47,16 +55,22 @@ struct Scores {
 };
 
 // Decodes `images` through encoder → spikes (seeded) → decoder forward, in
-// batches; `decode` maps counts [B,bins·N] to images [B,1,64,64].
+// batches; `decode` maps counts [B,bins·N] to images [B,1,64,64]. With
+// `ssim_each`, every image's SSIM too, in order.
 Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch::Tensor&)>& decode,
-                const torch::Tensor& images, std::uint64_t seed, int batch = 256);
+                const torch::Tensor& images, std::uint64_t seed, int batch = 256,
+                std::vector<double>* ssim_each = nullptr);
+
+// The training loss (TrainConfig::loss) of images y against x, in float32.
+torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x,
+                            const std::string& loss);
 
 // One optimisation step on the images x [B,1,64,64]: spikes drawn by the
-// encoder (float32, no grad), forward in `precision` (autocast), the MSE,
-// backward, and the optimiser's step. Returns the loss.
+// encoder (float32, no grad), forward in `precision` (autocast), the loss in
+// float32, backward, and the optimiser's step. Returns the loss.
 double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                   torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
-                  torch::ScalarType precision);
+                  torch::ScalarType precision, const std::string& loss = "mse");
 
 // The learning rate of a cosine schedule at `epoch` (0-based) of `epochs`.
 double cosine_lr(double lr, double lr_min, int epoch, int epochs);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/cnn_encoder.h"
+#include "models/linear_decoder.h"
 #include "models/retina.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
@@ -52,6 +53,35 @@ TEST_CASE("sid-lite: shapes, residual on the dense image, and at least 10x fewer
                         (64 * 32 + 32) + (9 * 32 * 4 + 4) + 2 * (32 + 32 + 64 + 64 + 32);
   CHECK(params == dense + convs);
   CHECK(sid_flops_per_frame(2048) / sid_lite_flops_per_frame(2048) > 10);
+}
+
+TEST_CASE("sid-lite with a ridge path starts at the ridge decoder's images, the path fixed",
+          "[sid]") {
+  torch::manual_seed(2);
+  LinearDecoder ridge(256, 64);
+  {
+    torch::NoGradGuard no_grad;
+    ridge->input_mean.copy_(torch::rand({256}));
+    ridge->weight.copy_(torch::randn({256, 64 * 64}) * 0.01);
+    ridge->output_mean.copy_(torch::rand({64 * 64}));
+  }
+  SidLite lite(256, 64, /*ridge_path=*/true);
+  lite->start_from_ridge(*ridge);
+  lite->eval();
+  auto counts = torch::rand({4, 256}) * 4;
+  auto want = ridge->forward(counts);
+  auto got = lite->forward(counts);
+  CHECK((got - want).abs().max().item<float>() < 1e-4);
+  // Training then adds to the ridge images: the path itself is not trained,
+  // while the dense stage and the residual network are.
+  CHECK_FALSE(lite->ridge->weight.requires_grad());
+  CHECK_FALSE(lite->ridge->bias.requires_grad());
+  CHECK(lite->out->weight.requires_grad());
+  CHECK(sid_lite_flops_per_frame(256, 64, true) - sid_lite_flops_per_frame(256, 64) ==
+        Approx(2.0 * 256 * 4096));
+  // A SID-lite without the path refuses to start from one.
+  SidLite plain(256, 64);
+  CHECK_THROWS(plain->start_from_ridge(*ridge));
 }
 
 TEST_CASE("sid: input scaling is min-max per cell", "[sid]") {

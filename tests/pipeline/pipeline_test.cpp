@@ -295,3 +295,31 @@ TEST_CASE("a pipeline holds at most kMaxStages stages", "[pipeline]") {
 
 }  // namespace
 }  // namespace spikevid
+
+namespace spikevid {
+namespace {
+
+TEST_CASE("an upstream edge (a camera's own buffer) is listed first among the edges",
+          "[pipeline]") {
+  Pipeline p;
+  std::uint64_t next = 0;
+  auto src = p.add_source("capture", counting_source(next, 5));
+  p.add_sink("sink", src, [](FramePtr) {});
+  p.add_upstream_edge("camera->capture", [] {
+    ChannelStats s;
+    s.pushed = 7;
+    s.dropped = 2;
+    s.popped = 5;
+    return s;
+  });
+  p.run();
+  const auto edges = p.edge_stats();
+  REQUIRE(edges.size() == 2);
+  CHECK(edges[0].name == "camera->capture");
+  CHECK(edges[0].stats.dropped == 2);
+  CHECK(p.recorder().summary().edges.size() == 2);
+  CHECK_THROWS_AS(p.add_upstream_edge("late", [] { return ChannelStats{}; }), std::logic_error);
+}
+
+}  // namespace
+}  // namespace spikevid

@@ -37,6 +37,9 @@ expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/d.mp4"
 raw "$tmp/t.mp4" "$tmp/t.raw" && raw "$tmp/d.mp4" "$tmp/d.raw" || fail "cannot decode the outputs"
 cmp -s "$tmp/t.raw" "$tmp/d.raw" || fail "encode+decode frames differ from transcode's"
 
+# From another folder: the shipped models are found in the program's checkout.
+(cd "$tmp" && expect 0 "$sv" transcode in.mp4 -o from-elsewhere.mp4 --frames 2) || exit 1
+
 # Tiles and the side-by-side view, in mkv.
 expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tiles.mkv" --tiles 2x3 --frames 6
 [ "$(frames_of "$tmp/tiles.mkv")" = 6 ] || fail "tiled transcode"

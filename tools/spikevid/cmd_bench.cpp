@@ -85,7 +85,8 @@ double encoder_flops(const EncoderInfo& e) {
 double decoder_flops(const DecoderInfo& d) {
   if (d.architecture == "sid") return sid_flops_per_frame(d.n_inputs);
   if (d.architecture == "sid-lite")
-    return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth));
+    return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth),
+                                    d.meta.value("ridge_path", false));
   if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "models/metrics.h"
 #include "models/training.h"
 #include "stages/decode_stage.h"
+#include "stages/settings.h"
 #include "tools/spikevid/cli_common.h"
 #ifdef SPIKEVID_HAVE_IO
 #include "io/clip_folder.h"
@@ -73,14 +74,35 @@ Scores flat_scores(const torch::Tensor& images, double level) {
   return s;
 }
 
-// Every decoder (and the mean image) on one set of images.
+// Every decoder (and the mean image) on one set of images; with `scales`
+// (each image's window over its photo's short side), the mean SSIM per scale
+// band too, in `by_scale`.
 nlohmann::json score_images(Encoder& encoder, DecoderList& decoders, const torch::Tensor& images,
-                            double flat, std::uint64_t seed) {
+                            double flat, std::uint64_t seed,
+                            const std::vector<double>* scales = nullptr,
+                            nlohmann::json* by_scale = nullptr) {
   nlohmann::json r = {{"mean", flat_scores(images, flat).to_json()}};
-  for (auto& [name, dec] : decoders)  // every decoder sees the same spikes: one seed
+  const std::vector<std::pair<double, double>> bands = {
+      {0, 0.1}, {0.1, 0.2}, {0.2, 0.4}, {0.4, 1.01}};
+  for (auto& [name, dec] : decoders) {  // every decoder sees the same spikes: one seed
+    std::vector<double> each;
     r[name] = evaluate(
-                  encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, seed)
+                  encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, images, seed,
+                  256, scales ? &each : nullptr)
                   .to_json();
+    if (!scales || !by_scale || each.size() != scales->size()) continue;
+    for (const auto& [lo, hi] : bands) {
+      double sum = 0;
+      int n = 0;
+      for (std::size_t i = 0; i < each.size(); ++i)
+        if ((*scales)[i] >= lo && (*scales)[i] < hi) sum += each[i], ++n;
+      if (n == 0) continue;
+      std::ostringstream band;
+      band << lo << "-" << std::min(hi, 1.0);
+      (*by_scale)[band.str()]["n"] = n;
+      (*by_scale)[band.str()]["ssim"][name] = sum / n;
+    }
+  }
   return r;
 }
 
@@ -148,6 +170,21 @@ void print_table(const nlohmann::json& views, const std::vector<std::string>& na
     }
     std::cout << "\n";
   }
+  if (views.contains("patches") && views["patches"].contains("ssim_by_scale")) {
+    std::cout << "test patches by scale (window over the photo's short side), SSIM:\n"
+              << std::left << std::setw(16) << "scale" << std::right;
+    for (const auto& name : names)
+      if (name != "mean") std::cout << std::setw(12) << name;
+    std::cout << std::setw(8) << "n"
+              << "\n";
+    for (const auto& [band, r] : views["patches"]["ssim_by_scale"].items()) {
+      std::cout << std::left << std::setw(16) << band << std::right;
+      for (const auto& name : names)
+        if (name != "mean")
+          std::cout << std::setw(12) << std::setprecision(4) << r["ssim"][name].get<double>();
+      std::cout << std::setw(8) << r["n"].get<int>() << "\n";
+    }
+  }
   if (!views.contains("clips")) return;
   std::cout << "per clip (SSIM):\n" << std::left << std::setw(36) << "clip" << std::right;
   for (const auto& name : names) std::cout << std::setw(12) << name;
@@ -167,9 +204,14 @@ void run_eval(EvalArgs& a) {
     throw UsageError("eval: give --data, or --images and/or --clips");
   if (!a.data.empty() && !a.images_dir.empty())
     throw UsageError("eval: give either --data or --images, not both");
+  if (const auto problem = settings_problem(parse_device(device.is_cuda() ? "cuda" : "cpu"),
+                                            parse_precision_setting(a.precision), false);
+      !problem.empty())
+    throw UsageError(problem);
   auto encoder = load_encoder(a.encoder, device);
   auto decoders = load_decoders(a, encoder->info(), device);
-  if (a.precision != "float32") encoder->set_precision(parse_precision(a.precision));
+  if (a.precision == "bfloat16")
+    encoder->set_precision(torch::kBFloat16);  // float16: decoders only
 
   nlohmann::json views = nlohmann::json::object(), source;
   torch::Tensor first;  // the first view's images, for --grid, --save and --count
@@ -185,8 +227,13 @@ void run_eval(EvalArgs& a) {
     flat = data.train_epoch(4096, rng).mean().item<double>();  // the training set's mean luminance
     first = a.split == "val" ? data.val() : data.test();
     if (a.count > 0 && a.count < first.size(0)) first = first.narrow(0, 0, a.count);
-    views["patches"] = {{"n", first.size(0)},
-                        {"decoders", score_images(*encoder, decoders, first, flat, a.seed)}};
+    nlohmann::json by_scale = nlohmann::json::object();
+    const bool all_test = a.split == "test" && first.size(0) == data.test().size(0);
+    views["patches"] = {
+        {"n", first.size(0)},
+        {"decoders", score_images(*encoder, decoders, first, flat, a.seed,
+                                  all_test ? &data.test_scales() : nullptr, &by_scale)}};
+    if (!by_scale.empty()) views["patches"]["ssim_by_scale"] = by_scale;
     if (a.split == "test" && data.test_whole().defined()) {
       auto whole = data.test_whole();
       views["whole"] = {{"n", whole.size(0)},
@@ -313,8 +360,9 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   e->add_option("--seed", a->seed, "spike seed")->check(CLI::NonNegativeNumber);
   e->add_option("--precision", a->precision,
-                "float32, or bfloat16: the encoder's and decoders' arithmetic")
-      ->check(CLI::IsMember({"float32", "bfloat16"}));
+                "float32; bfloat16 (the encoder's and decoders' arithmetic); float16 (CUDA: the "
+                "decoders)")
+      ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
   add_common_options(*e, a->common);
   e->callback([a] { run_eval(*a); });
 }

@@ -49,12 +49,16 @@ void info_pack(const std::string& path) {
 
 #ifdef SPIKEVID_HAVE_IO
 void info_spikes(const std::string& path) {
-  const auto s = read_spike_file(path);
-  const auto& h = s.header;
+  SpikeFileReader reader(path);  // a frame at a time: any length in constant memory
+  const auto& h = reader.header();
+  std::vector<float> frame(static_cast<std::size_t>(h.bins) * static_cast<std::size_t>(h.cells));
   double total = 0;
-  for (float c : s.counts) total += c;
-  const double seconds = static_cast<double>(s.frames) * h.window_s;
-  std::cout << path << ": spikevid spike file, " << s.frames << " frames of " << h.cells
+  for (std::int64_t f = 0; f < reader.frames(); ++f) {
+    (void)reader.read(f, frame.data());
+    for (float c : frame) total += c;
+  }
+  const double seconds = static_cast<double>(reader.frames()) * h.window_s;
+  std::cout << path << ": spikevid spike file, " << reader.frames() << " frames of " << h.cells
             << " cells (" << h.tile_rows << "x" << h.tile_cols << " tiles of "
             << h.cells / (h.tile_rows * h.tile_cols) << "), " << h.bins << " bins per "
             << h.window_s * 1e3 << " ms window\n"

@@ -19,7 +19,7 @@ struct SyntheticArgs {
   SyntheticCaptureConfig source{TileGrid{}, 300, 0, 1};
   std::string tiles = "1x1";
   EncodeConfig encode;
-  std::string decoder = kDefaultDecoder, precision = "float32";
+  std::string decoder = kDefaultDecoder, precision = "float32", cuda_graphs = "off";
   int batch = 1;
   std::size_t capacity = 4;
   std::size_t warmup = 10;
@@ -36,6 +36,7 @@ void run_synthetic(SyntheticArgs& a) {
   c.decoder.decoder = a.decoder;
   c.view = View::reconstruction;  // the compose stage scores every frame
   c.sink = SinkKind::null;
+  c.cuda_graphs = a.cuda_graphs == "on";
   c.batch = a.batch;
   c.threads = a.common.threads > 0 ? a.common.threads : 1;
   c.pacing = a.source.pace_fps > 0 ? Pacing::live : Pacing::offline;
@@ -89,6 +90,8 @@ void add_synthetic_command(CLI::App& app) {
   c->add_option("--decoder", a->decoder, "decoder model file or TorchScript .pt");
   c->add_option("--precision", a->precision, "float32, bfloat16, float16 (CUDA)")
       ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+  c->add_option("--cuda-graphs", a->cuda_graphs, "off, on: the decoder as a CUDA graph (CUDA)")
+      ->check(CLI::IsMember({"off", "on"}));
   c->add_option("--fps", a->source.pace_fps,
                 "pace the source like a camera (0: as fast as possible, lossless)")
       ->check(CLI::Range(0.0, 10000.0));

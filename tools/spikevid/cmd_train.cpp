@@ -45,9 +45,13 @@ void check_output_path(const std::string& out) {
 void run_train(TrainArgs& a) {
   if (a.train.width > 0 && a.decoder != "sid-lite")
     throw UsageError("--width: only sid-lite has a width to choose");
+  if (!a.train.ridge_init.empty() && a.decoder != "sid-lite")
+    throw UsageError("--ridge-path: only sid-lite has a ridge path");
   a.train.precision = parse_precision(a.precision);
   if (a.decoder == "linear" && a.train.precision != torch::kFloat32)
     throw UsageError("--precision: the linear decoder is fitted in closed form, in float32");
+  if (a.decoder == "linear" && a.train.loss != "mse")
+    throw UsageError("--loss: the linear decoder is fitted in closed form, on the MSE");
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
   a.dataset.device = torch::Device(device);
@@ -181,6 +185,10 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--width", ta->train.width,
                 "sid-lite: hidden units of its dense stage (default 512, as in SID)")
       ->check(CLI::Range(int64_t{1}, int64_t{16384}));
+  t->add_option("--ridge-path", ta->train.ridge_init,
+                "sid-lite: add a linear path from the counts to the pixels, started from this "
+                "linear decoder file (training then starts at its images)")
+      ->check(CLI::ExistingFile);
   t->add_option("--epochs", ta->epochs,
                 "epochs; linear: passes over fresh spikes (default: sid 100, linear 3)")
       ->check(CLI::Range(1, 100000));
@@ -200,6 +208,9 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--init", ta->train.init_weights, "start from this decoder file")
       ->check(CLI::ExistingFile);
   t->add_option("--seed", ta->train.seed, "random seed")->check(CLI::NonNegativeNumber);
+  t->add_option("--loss", ta->train.loss,
+                "mse (the paper's), or ssim-l1: 0.84 (1 - SSIM) + 0.16 L1, sharper images")
+      ->check(CLI::IsMember({"mse", "ssim-l1"}));
   t->add_option("--precision", ta->precision,
                 "float32, or bfloat16: matrix products and convolutions in bfloat16 (AMX on "
                 "this CPU), weights and optimizer in float32")

@@ -1,0 +1,156 @@
+#include "stages/line.h"
+
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "io/spike_file.h"
+#include "stages/null_sink.h"
+#include "stages/spike_files.h"
+#include "tests/io/temp_dir.h"
+
+namespace spikevid {
+namespace {
+
+const std::string kWeights = SPIKEVID_WEIGHTS_DIR;
+
+LineConfig synthetic_line(std::int64_t frames) {
+  LineConfig c;
+  c.source = SourceKind::synthetic;
+  c.synthetic.frames = frames;
+  c.encode.encoder = kWeights + "/encoder-cnn.svm";
+  c.decoder.decoder = kWeights + "/sid-lite-natural.svm";
+  c.sink = SinkKind::null;
+  c.warmup = 0;
+  return c;
+}
+
+std::vector<std::string> names_of(const Line& line) { return line.stage_names(); }
+
+TEST_CASE("line: offline, every frame through, the stages named as in every report", "[line]") {
+  auto c = synthetic_line(12);
+  c.view = View::none;
+  c.batch = 4;
+  int outputs = 0;
+  c.on_output = [&](const FrameMeta&) { ++outputs; };
+  Line line(c);
+  const auto r = line.run();
+  CHECK(r.frames_in == 12);
+  CHECK(r.frames_out == 12);
+  CHECK(outputs == 12);
+  CHECK_FALSE(r.interrupted);
+  CHECK(std::isnan(r.mean_ssim));  // no view, no scores
+  CHECK(names_of(line) ==
+        std::vector<std::string>{"capture", "preprocess", "encode", "decode", "sink"});
+  const auto s = line.recorder().summary();
+  CHECK(s.frames == 12);
+  for (const auto& e : s.edges) {
+    CHECK(e.stats.overflow == Overflow::block);
+    CHECK(e.stats.dropped == 0);
+  }
+}
+
+TEST_CASE("line: the side-by-side view adds compose, which scores every frame", "[line]") {
+  auto c = synthetic_line(6);
+  c.tiles = parse_tile_grid("2x2");
+  Line line(c);
+  const auto r = line.run();
+  CHECK(r.frames_out == 6);
+  CHECK(names_of(line).at(4) == "compose");
+  CHECK(r.mean_ssim > 0.2);
+  CHECK(r.mean_ssim < 1);
+  CHECK(line.grid().rows == 2);
+}
+
+TEST_CASE("line: live keeps the latest frame on every edge and counts every drop", "[line]") {
+  auto c = synthetic_line(60);
+  c.synthetic.pace_fps = 400;  // faster than the models: frames must drop
+  c.pacing = Pacing::live;
+  Line line(c);
+  const auto r = line.run();
+  const auto s = line.recorder().summary();
+  std::uint64_t dropped = 0;
+  for (const auto& e : s.edges) {
+    CHECK(e.stats.overflow == Overflow::keep_latest);
+    CHECK(e.stats.capacity == 1);
+    dropped += e.stats.dropped;
+  }
+  CHECK(r.frames_in == 60);
+  CHECK(static_cast<std::uint64_t>(r.frames_out) + dropped == 60);
+}
+
+TEST_CASE("line: settings that do not go together are refused before anything runs", "[line]") {
+  auto c = synthetic_line(2);
+  c.pacing = Pacing::live;
+  c.batch = 2;
+  CHECK_THROWS_AS(Line(c), std::invalid_argument);
+  c = synthetic_line(2);
+  c.precision = Precision::float16;
+  CHECK_THROWS_AS(Line(c), std::invalid_argument);
+  c = synthetic_line(2);
+  c.cuda_graphs = true;
+  CHECK_THROWS_AS(Line(c), std::invalid_argument);
+  c = synthetic_line(2);
+  c.view = View::none;
+  c.sink = SinkKind::file;
+  c.output = "x.mp4";
+  CHECK_THROWS_AS(Line(c), std::invalid_argument);
+  c = synthetic_line(2);
+  c.decode = false;  // and no spike file to record to
+  CHECK_THROWS_AS(Line(c), std::invalid_argument);
+}
+
+TEST_CASE("line: recorded spikes decode, streamed from the file, to the same frames", "[line]") {
+  test::TempDir dir;
+  const auto spikes = dir.file("s.h5");
+  auto c = synthetic_line(9);
+  c.tiles = parse_tile_grid("1x2");
+  c.decode = false;
+  c.record_spikes = spikes;
+  {
+    Line encode(c);
+    const auto r = encode.run();
+    CHECK(r.frames_out == 9);
+    CHECK(names_of(encode).back() == "record");
+  }
+  CHECK_FALSE(std::filesystem::exists(spikes + ".part-" + std::to_string(::getpid())));
+  SpikeFileSource source(spikes);
+  CHECK(source.frames() == 9);
+  CHECK(source.grid().cols == 2);
+  CHECK(source.encoder().n_cells == 2048);
+  LineConfig d;
+  d.source = SourceKind::spike_file;
+  d.input = spikes;
+  d.decoder.decoder = kWeights + "/sid-lite-natural.svm";
+  d.view = View::none;
+  d.warmup = 0;
+  Line decode(d);
+  const auto r = decode.run();
+  CHECK(r.frames_out == 9);
+  CHECK(names_of(decode) == std::vector<std::string>{"read", "decode", "sink"});
+  // An output that is the line's own input is refused.
+  d.record_spikes = spikes;
+  d.source = SourceKind::spike_file;
+  CHECK_THROWS_WITH(Line(d), Catch::Matchers::Contains("is the input"));
+}
+
+TEST_CASE("line: stop() before or during the run ends it, outputs finalized", "[line]") {
+  auto c = synthetic_line(100000);
+  c.view = View::none;
+  Line line(c);
+  line.stop();
+  const auto r = line.run();
+  CHECK(r.interrupted);
+  CHECK(r.frames_out < 100000);
+}
+
+TEST_CASE("null sink: counts what it is given, keeps nothing", "[line]") {
+  NullSink sink;
+  for (int i = 0; i < 3; ++i) sink.write(Composed{});
+  sink.finish();
+  CHECK(sink.frames() == 3);
+}
+
+}  // namespace
+}  // namespace spikevid
