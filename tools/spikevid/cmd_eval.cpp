@@ -1,6 +1,7 @@
 // spikevid eval: MSE, PSNR and SSIM of every decoder against the flat mean
 // image, on the views users feed: test patches, whole-image views, and clips
 // through tiles.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -151,15 +152,22 @@ std::vector<std::string> table_order(const DecoderList& decoders) {
   return names;
 }
 
+// A column at least 12 wide, and one wider than a long decoder name (--add).
+int column_width(const std::string& name) {
+  return std::max(12, static_cast<int>(name.size()) + 2);
+}
+
 void print_table(const nlohmann::json& views, const std::vector<std::string>& names) {
   const std::vector<std::pair<std::string, std::string>> columns = {
       {"patches", "test patches"}, {"whole", "whole images"}, {"clips", "clips (mean)"}};
-  std::cout << std::left << std::setw(16) << "decoder" << std::right;
+  int first = 16;  // the decoder column, wider than the longest name
+  for (const auto& name : names) first = std::max(first, static_cast<int>(name.size()) + 2);
+  std::cout << std::left << std::setw(first) << "decoder" << std::right;
   for (const auto& [key, title] : columns)
     if (views.contains(key)) std::cout << std::setw(26) << title + " SSIM / PSNR";
   std::cout << "\n";
   for (const auto& name : names) {
-    std::cout << std::left << std::setw(16) << name << std::right << std::fixed;
+    std::cout << std::left << std::setw(first) << name << std::right << std::fixed;
     for (const auto& [key, title] : columns) {
       if (!views.contains(key)) continue;
       const auto& r = views[key]["decoders"][name];
@@ -174,25 +182,26 @@ void print_table(const nlohmann::json& views, const std::vector<std::string>& na
     std::cout << "test patches by scale (window over the photo's short side), SSIM:\n"
               << std::left << std::setw(16) << "scale" << std::right;
     for (const auto& name : names)
-      if (name != "mean") std::cout << std::setw(12) << name;
+      if (name != "mean") std::cout << std::setw(column_width(name)) << name;
     std::cout << std::setw(8) << "n"
               << "\n";
     for (const auto& [band, r] : views["patches"]["ssim_by_scale"].items()) {
       std::cout << std::left << std::setw(16) << band << std::right;
       for (const auto& name : names)
         if (name != "mean")
-          std::cout << std::setw(12) << std::setprecision(4) << r["ssim"][name].get<double>();
+          std::cout << std::setw(column_width(name)) << std::setprecision(4)
+                    << r["ssim"][name].get<double>();
       std::cout << std::setw(8) << r["n"].get<int>() << "\n";
     }
   }
   if (!views.contains("clips")) return;
   std::cout << "per clip (SSIM):\n" << std::left << std::setw(36) << "clip" << std::right;
-  for (const auto& name : names) std::cout << std::setw(12) << name;
+  for (const auto& name : names) std::cout << std::setw(column_width(name)) << name;
   std::cout << "\n";
   for (const auto& [clip, r] : views["clips"]["per_clip"].items()) {
     std::cout << std::left << std::setw(36) << clip.substr(0, 35) << std::right;
     for (const auto& name : names)
-      std::cout << std::setw(12) << std::setprecision(4)
+      std::cout << std::setw(column_width(name)) << std::setprecision(4)
                 << r["decoders"][name]["ssim"].get<double>();
     std::cout << "\n";
   }
