@@ -89,7 +89,8 @@ VideoSink::VideoSink(std::string name, const std::string& description, int width
   GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGR", "width",
                                       G_TYPE_INT, width, "height", G_TYPE_INT, height, "framerate",
                                       GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
-  g_object_set(src_, "caps", caps, "format", GST_FORMAT_TIME, "block", TRUE, "max-bytes",
+  // block FALSE: write() waits for room itself, watching the bus (see there).
+  g_object_set(src_, "caps", caps, "format", GST_FORMAT_TIME, "block", FALSE, "max-bytes",
                static_cast<guint64>(4) * width * height * 3, nullptr);
   gst_caps_unref(caps);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -116,8 +117,19 @@ VideoSink::~VideoSink() {
 
 void VideoSink::write(const std::uint8_t* bgr) {
   if (finished_) throw std::logic_error(name_ + ": write after finish");
-  const auto why = bus_error(pipeline_);
-  if (!why.empty()) throw std::runtime_error(name_ + ": " + why);
+  // Room for four frames in appsrc's queue, waited for here and not by
+  // appsrc's own block=TRUE: a push blocked on a full queue waited forever
+  // when the encoder or the file sink failed meanwhile (the disk filled up),
+  // since nothing drained the queue again (cli.video hung once in its
+  // disk-full check). Here an error on the bus ends the wait.
+  for (;;) {
+    const auto why = bus_error(pipeline_);
+    if (!why.empty()) throw std::runtime_error(name_ + ": " + why);
+    if (gst_app_src_get_current_level_bytes(GST_APP_SRC(src_)) <
+        gst_app_src_get_max_bytes(GST_APP_SRC(src_)))
+      break;
+    g_usleep(1000);  // 1 ms; only while the encoder is behind
+  }
   const gsize size = static_cast<gsize>(width_) * height_ * 3;
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, size, nullptr);
   gst_buffer_fill(buf, 0, bgr, size);
