@@ -110,7 +110,7 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
             {"lr_schedule", c.lr_schedule},
             {"images_per_epoch", c.images_per_epoch},
             {"precision", c.precision == torch::kFloat32 ? "float32" : "bfloat16"},
-            {"loss", c.loss},
+            {"loss", loss_name(c.loss)},
             {"command", c.command}}}};
 }
 
@@ -321,17 +321,17 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
 
 }  // namespace
 
-torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x,
-                            const std::string& loss) {
-  if (loss == "mse") return torch::mse_loss(y, x);
-  if (loss == "ssim-l1")
+const char* loss_name(Loss loss) { return loss == Loss::ssim_l1 ? "ssim-l1" : "mse"; }
+
+torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x, Loss loss) {
+  if (loss == Loss::ssim_l1)
     return 0.84 * (1 - ssim_differentiable(y, x).mean()) + 0.16 * torch::l1_loss(y, x);
-  throw std::invalid_argument("train: unknown loss '" + loss + "' (mse or ssim-l1)");
+  return torch::mse_loss(y, x);
 }
 
 double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                   torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
-                  torch::ScalarType precision, const std::string& loss_name) {
+                  torch::ScalarType precision, Loss loss_kind) {
   torch::Tensor counts;
   {
     torch::NoGradGuard no_grad;
@@ -343,7 +343,7 @@ double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forw
     AutocastScope autocast(x.device(), precision);
     y = forward(counts);
   }
-  auto loss = training_loss(y.to(torch::kFloat32), x, loss_name);  // outside autocast: float32
+  auto loss = training_loss(y.to(torch::kFloat32), x, loss_kind);  // outside autocast: float32
   loss.backward();
   optimizer.step();
   return loss.item<double>();

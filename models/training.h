@@ -18,6 +18,12 @@ namespace spikevid {
 class Encoder;
 class Dataset;
 
+// The training loss: mse (the paper's), or ssim_l1, 0.84·(1 − SSIM) + 0.16·L1
+// (Zhao et al., "Loss functions for image restoration with neural networks",
+// 2017), SSIM with the window the scores use.
+enum class Loss { mse, ssim_l1 };
+const char* loss_name(Loss loss);  // "mse", "ssim-l1": as `train --loss` takes it
+
 struct TrainConfig {
   std::string architecture = "sid";  // "sid" or "sid-lite" (train_sid), "linear"
   int64_t width = 0;                 // sid-lite: the dense stage's width (0: 512)
@@ -37,10 +43,7 @@ struct TrainConfig {
   std::string checkpoint_dir;  // "" : no checkpoints
   std::string init_weights;    // start from this decoder file (same architecture)
   std::uint64_t seed = 1;
-  // "mse" (the paper's), or "ssim-l1": 0.84·(1 − SSIM) + 0.16·L1 (Zhao et al.,
-  // "Loss functions for image restoration with neural networks", 2017), SSIM
-  // with the window the scores use.
-  std::string loss = "mse";
+  Loss loss = Loss::mse;
   // float32, or bfloat16: matrix products and convolutions in bfloat16
   // (autocast; on this CPU's AMX tiles), weights and Adam's state in float32.
   torch::ScalarType precision = torch::kFloat32;
@@ -62,15 +65,14 @@ Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch:
                 std::vector<double>* ssim_each = nullptr);
 
 // The training loss (TrainConfig::loss) of images y against x, in float32.
-torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x,
-                            const std::string& loss);
+torch::Tensor training_loss(const torch::Tensor& y, const torch::Tensor& x, Loss loss);
 
 // One optimisation step on the images x [B,1,64,64]: spikes drawn by the
 // encoder (float32, no grad), forward in `precision` (autocast), the loss in
 // float32, backward, and the optimiser's step. Returns the loss.
 double train_step(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                   torch::optim::Optimizer& optimizer, Encoder& encoder, const torch::Tensor& x,
-                  torch::ScalarType precision, const std::string& loss = "mse");
+                  torch::ScalarType precision, Loss loss = Loss::mse);
 
 // The learning rate of a cosine schedule at `epoch` (0-based) of `epochs`.
 double cosine_lr(double lr, double lr_min, int epoch, int epochs);

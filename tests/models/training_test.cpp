@@ -8,6 +8,7 @@
 #include "models/dataset.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
+#include "models/metrics.h"
 #include "models/model_file.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
@@ -226,4 +227,19 @@ TEST_CASE("train_step: bfloat16 autocast trains and keeps float32 weights", "[tr
   CHECK(last < 0.7 * first);
   for (const auto& p : net->parameters()) CHECK(p.scalar_type() == torch::kFloat32);
   CHECK_FALSE(at::autocast::is_cpu_enabled());  // restored after each step
+}
+
+TEST_CASE("training_loss: ssim-l1 is zero on equal images and weighs SSIM and L1", "[training]") {
+  torch::manual_seed(4);
+  const auto x = torch::rand({2, 1, 64, 64});
+  const auto y = (x + 0.1 * torch::randn({2, 1, 64, 64})).clamp(0, 1);
+  CHECK(training_loss(x, x, Loss::ssim_l1).item<double>() == Approx(0).margin(1e-6));
+  CHECK(training_loss(y, x, Loss::mse).item<double>() ==
+        Approx(torch::mse_loss(y, x).item<double>()));
+  const double ssim = ssim_differentiable(y, x).mean().item<double>();
+  const double l1 = torch::l1_loss(y, x).item<double>();
+  CHECK(training_loss(y, x, Loss::ssim_l1).item<double>() ==
+        Approx(0.84 * (1 - ssim) + 0.16 * l1).epsilon(1e-5));
+  CHECK(std::string(loss_name(Loss::ssim_l1)) == "ssim-l1");
+  CHECK(std::string(loss_name(Loss::mse)) == "mse");
 }

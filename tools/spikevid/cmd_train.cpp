@@ -26,6 +26,7 @@ struct TrainArgs {
   int bins = 1;
   int epochs = 0;  // 0: the decoder's default
   std::string precision = "float32";
+  std::string loss = "mse";  // checked by --loss's IsMember; Loss in run_train
 };
 
 struct FitArgs {
@@ -48,9 +49,10 @@ void run_train(TrainArgs& a) {
   if (!a.train.ridge_init.empty() && a.decoder != "sid-lite")
     throw UsageError("--ridge-path: only sid-lite has a ridge path");
   a.train.precision = parse_precision(a.precision);
+  a.train.loss = a.loss == "ssim-l1" ? Loss::ssim_l1 : Loss::mse;
   if (a.decoder == "linear" && a.train.precision != torch::kFloat32)
     throw UsageError("--precision: the linear decoder is fitted in closed form, in float32");
-  if (a.decoder == "linear" && a.train.loss != "mse")
+  if (a.decoder == "linear" && a.train.loss != Loss::mse)
     throw UsageError("--loss: the linear decoder is fitted in closed form, on the MSE");
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
@@ -208,7 +210,7 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--init", ta->train.init_weights, "start from this decoder file")
       ->check(CLI::ExistingFile);
   t->add_option("--seed", ta->train.seed, "random seed")->check(CLI::NonNegativeNumber);
-  t->add_option("--loss", ta->train.loss,
+  t->add_option("--loss", ta->loss,
                 "mse (the paper's), or ssim-l1: 0.84 (1 - SSIM) + 0.16 L1, sharper images")
       ->check(CLI::IsMember({"mse", "ssim-l1"}));
   t->add_option("--precision", ta->precision,
