@@ -45,15 +45,19 @@ expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tiles.mkv" --tiles 2x3 --frames 
 [ "$(frames_of "$tmp/tiles.mkv")" = 6 ] || fail "tiled transcode"
 
 # Outputs are written as NAME.part-PID and renamed into place when finalized.
-# wait_for_growth FILE: until FILE's .part file passes 20 kB (frames are being
-# written), however loaded the machine.
+# wait_for_growth FILE: until FILE's .part file has grown 20 kB past the size
+# it was first seen at (frames are being written), however loaded the machine.
+# Growth, not size: an empty spike file is already 39 kB, and a SIGTERM before
+# its first frame rightly leaves no file (a run that wrote nothing).
 wait_for_growth() {
-  local part
-  for _ in $(seq 120); do
+  local part size first=""
+  for _ in $(seq 240); do
     for part in "$1".part-*; do
-      [ "$(stat -c %s "$part" 2>/dev/null || echo 0)" -gt 20000 ] && return 0
+      size=$(stat -c %s "$part" 2>/dev/null) || continue
+      [ -z "$first" ] && first=$size
+      [ "$size" -gt $((first + 20000)) ] && return 0
     done
-    sleep 0.5
+    sleep 0.25
   done
 }
 
