@@ -3,8 +3,10 @@
 #include <torch/torch.h>
 
 #include "models/encoder.h"
+#include "models/export.h"
 #include "models/linear_decoder.h"
 #include "models/model_file.h"
+#include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
 #include "models/torchscript.h"
@@ -28,6 +30,10 @@ class ModuleDecoder final : public Decoder {
     net_->to(dtype);
     dtype_ = dtype;
   }
+  void save_torchscript(const std::string& path) const override {
+    auto m = to_torchscript(*net_);
+    spikevid::save_torchscript(m, path);
+  }
 
  private:
   Net net_;
@@ -35,6 +41,11 @@ class ModuleDecoder final : public Decoder {
 };
 
 }  // namespace
+
+void Decoder::save_torchscript(const std::string&) const {
+  throw std::runtime_error(info_.path + ": a " + info_.architecture +
+                           " decoder has no TorchScript export");
+}
 
 std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo& encoder,
                                       torch::Device device) {
@@ -77,8 +88,8 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     if (width < 1 || width > 16384)
       throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) +
                                " out of range");
-    SidLite net(info.n_inputs, width, info.meta.value("ridge_path", false));
-    load_module_state(*net, file, path);
+    SidLite net(info.n_inputs, width, has_ridge_path(info.meta));
+    load_sid_lite_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);
   } else if (info.architecture == "linear") {
     LinearDecoder net(info.n_inputs, info.image_size);

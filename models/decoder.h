@@ -31,6 +31,9 @@ class Decoder {
   // Weights and arithmetic in `dtype` (torch::kHalf: half precision, for a
   // GPU); float32 by default.
   virtual void set_precision(torch::ScalarType dtype) = 0;
+  // The decoder as a TorchScript file (models/export.h); throws
+  // std::runtime_error for a kind that has no export.
+  virtual void save_torchscript(const std::string& path) const;
   const DecoderInfo& info() const { return info_; }
 
  protected:

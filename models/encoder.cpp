@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "models/cnn_encoder.h"
+#include "models/export.h"
 #include "models/model_file.h"
 #include "models/retina.h"
 #include "models/spikes.h"
@@ -74,6 +75,10 @@ class CnnFileEncoder final : public ModuleEncoder<CnnEncoder> {
     info_.bins = meta.value("bins", 1);
     info_.meta = meta;
   }
+  void save_torchscript(const std::string& path) const override {
+    auto m = to_torchscript(*net_, info_.window_s, info_.bins);
+    spikevid::save_torchscript(m, path);
+  }
 };
 
 RetinaConfig parse_retina_spec(const std::string& spec) {
@@ -94,6 +99,11 @@ RetinaConfig parse_retina_spec(const std::string& spec) {
 }
 
 }  // namespace
+
+void Encoder::save_torchscript(const std::string&) const {
+  throw std::runtime_error(info_.id + ": this encoder kind (" + info_.architecture +
+                           ") has no TorchScript export");
+}
 
 torch::Tensor Encoder::spikes(const torch::Tensor& images) {
   torch::NoGradGuard no_grad;

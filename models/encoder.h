@@ -36,6 +36,9 @@ class Encoder {
   // oneDNN runs on AMX tiles where the CPU has them); the rates come back
   // float32. float32 by default. The parametric retina stays float32.
   virtual void set_precision(torch::ScalarType dtype) = 0;
+  // The encoder as a TorchScript file (models/export.h); throws
+  // std::runtime_error for a kind that has no export.
+  virtual void save_torchscript(const std::string& path) const;
   // Poisson counts [B,bins,N] for one window per image.
   torch::Tensor spikes(const torch::Tensor& images);
   const EncoderInfo& info() const { return info_; }

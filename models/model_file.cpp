@@ -63,11 +63,19 @@ std::string fnv1a_hex(const void* data, std::size_t size) {
   return hex64(fnv1a(static_cast<const char*>(data), size));
 }
 
+bool has_prefix(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes)
+    if (name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
 std::string write_model_file(const std::string& path, nlohmann::json meta,
-                             const torch::nn::Module& module, bool half) {
+                             const torch::nn::Module& module, bool half,
+                             const std::vector<std::string>& leave_out) {
   std::string data;
   auto table = nlohmann::json::array();
   auto add = [&](const std::string& name, const torch::Tensor& t) {
+    if (has_prefix(name, leave_out)) return;
     auto c = t.detach().to(torch::kCPU).contiguous();
     std::string dtype;
     if (c.scalar_type() == torch::kInt64) {
@@ -179,10 +187,12 @@ ModelFile read_model_file(const std::string& named) {
   return file;
 }
 
-void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path) {
+void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path,
+                       const std::vector<std::string>& leave_out) {
   std::map<std::string, torch::Tensor> by_name(file.tensors.begin(), file.tensors.end());
   torch::NoGradGuard no_grad;
   auto copy = [&](const std::string& name, torch::Tensor& target) {
+    if (has_prefix(name, leave_out)) return;
     auto it = by_name.find(name);
     if (it == by_name.end())
       fail(path, "model file lacks tensor '" + name + "' (wrong architecture?)");

@@ -24,9 +24,12 @@ struct ModelFile {
 };
 
 // Writes the module's parameters and buffers (float32 as float16 when `half`)
-// to path.tmp, then renames it to path. Returns the content hash.
+// to path.tmp, then renames it to path, leaving out the tensors whose names
+// start with one of `leave_out` (stored elsewhere, named by the meta). Returns
+// the content hash.
 std::string write_model_file(const std::string& path, nlohmann::json meta,
-                             const torch::nn::Module& module, bool half);
+                             const torch::nn::Module& module, bool half,
+                             const std::vector<std::string>& leave_out = {});
 // Throws std::runtime_error with one line naming the file and the problem.
 // A path under models/weights/ that does not exist from here is looked up in
 // the checkout the running program was built in (build/tools/spikevid's
@@ -36,7 +39,12 @@ std::string shipped_model_path(const std::string& path);
 // FNV-1a 64 of the bytes, as 16 hex digits: content hashes and identities.
 std::string fnv1a_hex(const void* data, std::size_t size);
 
-// Copies the file's tensors into the module; every name and shape must match.
-void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path);
+// Copies the file's tensors into the module; every name and shape must match,
+// except the module's tensors whose names start with one of `leave_out`
+// (the caller sets them).
+void load_module_state(torch::nn::Module& module, const ModelFile& file, const std::string& path,
+                       const std::vector<std::string>& leave_out = {});
+// Whether `name` starts with one of `prefixes`.
+bool has_prefix(const std::string& name, const std::vector<std::string>& prefixes);
 
 }  // namespace spikevid

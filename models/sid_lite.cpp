@@ -44,8 +44,8 @@ SidLiteImpl::SidLiteImpl(int64_t n, int64_t w, bool ridge_path) : n_inputs(n), w
   }
 }
 
-void SidLiteImpl::start_from_ridge(const LinearDecoderImpl& r) {
-  TORCH_CHECK(!ridge.is_empty(), "sid-lite: no ridge path to start");
+void SidLiteImpl::set_ridge(const LinearDecoderImpl& r) {
+  TORCH_CHECK(!ridge.is_empty(), "sid-lite: no ridge path to set");
   TORCH_CHECK(r.n_inputs == n_inputs && r.image_size == kSidImageSize,
               "sid-lite: the ridge decoder has ", r.n_inputs, " inputs and ", r.image_size,
               " pixels a side, not ", n_inputs, " and ", kSidImageSize);
@@ -57,6 +57,11 @@ void SidLiteImpl::start_from_ridge(const LinearDecoderImpl& r) {
   // ridge solution whose weights are that small within a few hundred steps.
   ridge->weight.requires_grad_(false);
   ridge->bias.requires_grad_(false);
+}
+
+void SidLiteImpl::start_from_ridge(const LinearDecoderImpl& r) {
+  set_ridge(r);
+  torch::NoGradGuard no_grad;
   auto last = dense->ptr<nn::LinearImpl>(4);
   last->weight.zero_();
   last->bias.zero_();

@@ -32,8 +32,10 @@ struct SidLiteImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
   void fit_input_scaling(const torch::Tensor& counts);
-  // The ridge path from a fitted linear decoder; the dense stage's last layer
-  // and `out` to zero (the model's images are then the ridge decoder's).
+  // The ridge path from a fitted linear decoder (fixed: no gradient).
+  void set_ridge(const LinearDecoderImpl& ridge);
+  // set_ridge(), and the dense stage's last layer and `out` to zero (the
+  // model's images are then the ridge decoder's): training's start.
   void start_from_ridge(const LinearDecoderImpl& ridge);
 
   int64_t n_inputs, width;

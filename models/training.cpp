@@ -20,6 +20,7 @@
 #include "models/metrics.h"
 #include "models/model_file.h"
 #include "models/progress.h"
+#include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
 
@@ -170,17 +171,29 @@ template <>
 nlohmann::json start_from_ridge<SidLite>(SidLite& net, const TrainConfig& c,
                                          const Encoder& encoder) {
   if (c.ridge_init.empty()) return {};
-  const auto file = read_model_file(c.ridge_init);
-  if (file.meta.value("architecture", std::string()) != "linear")
-    throw std::runtime_error(c.ridge_init + ": the ridge path starts from a linear decoder");
-  const auto id = file.meta.at("encoder").at("id").get<std::string>();
-  if (id != encoder.info().id)
-    throw std::runtime_error(c.ridge_init + ": decoder was trained with encoder " + id +
-                             ", not with " + encoder.info().id);
-  LinearDecoder ridge(net->n_inputs, kPatchSize);
-  load_module_state(*ridge, file, c.ridge_init);
+  auto [ridge, hash] = read_ridge_decoder(c.ridge_init, net->n_inputs, encoder.info().id);
   net->start_from_ridge(*ridge);
-  return {{"path", c.ridge_init}, {"content_hash", file.content_hash}};
+  return {{"path", c.ridge_init}, {"content_hash", hash}};
+}
+
+// --ridge-path over the ridge path a --init file brought (the output names it).
+template <class Net>
+void set_ridge_path(Net&, const TrainConfig&, const Encoder&) {}
+template <>
+void set_ridge_path<SidLite>(SidLite& net, const TrainConfig& c, const Encoder& encoder) {
+  if (c.ridge_init.empty()) return;
+  net->set_ridge(*read_ridge_decoder(c.ridge_init, net->n_inputs, encoder.info().id).first);
+}
+
+// A model file's weights into the network (SID-lite: its ridge path too,
+// wherever it is stored).
+template <class Net>
+void load_state(Net& net, const ModelFile& file, const std::string& path) {
+  load_module_state(*net, file, path);
+}
+template <>
+void load_state<SidLite>(SidLite& net, const ModelFile& file, const std::string& path) {
+  load_sid_lite_state(*net, file, path);
 }
 
 // SID or SID-lite, trained by Adam on the MSE.
@@ -198,15 +211,15 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   const fs::path ckpt = c.checkpoint_dir;
   const bool resuming = !c.checkpoint_dir.empty() && fs::exists(ckpt / "state.json");
   if (resuming) {
-    load_module_state(*net, read_model_file((ckpt / "last.svm").string()),
-                      (ckpt / "last.svm").string());
+    load_state(net, read_model_file((ckpt / "last.svm").string()), (ckpt / "last.svm").string());
     torch::load(opt, (ckpt / "optimizer.pt").string(), device);
     st = load_state(ckpt);
     log << "train: resuming from " << ckpt.string() << " after epoch " << st.epoch << " ("
         << st.images_seen << " images seen, best validation SSIM " << st.best_val_ssim << ")\n";
   } else if (!c.init_weights.empty()) {
     const auto f = read_model_file(c.init_weights);
-    load_module_state(*net, f, c.init_weights);
+    load_state(net, f, c.init_weights);
+    set_ridge_path(net, c, encoder);  // --ridge-path names the path the output will name
     started_from = {{"path", c.init_weights},
                     {"content_hash", f.content_hash},
                     {"training", f.meta.value("training", nlohmann::json::object())}};
@@ -227,7 +240,14 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   auto meta = decoder_meta(c.architecture, encoder, data, c);
   if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
   if (c.architecture == "sid-lite") meta["width"] = c.width > 0 ? c.width : kSidLiteWidth;
-  if (!c.ridge_init.empty()) meta["ridge_path"] = true;
+  // The ridge path by reference (models/ridge_path.h): the decoder file names
+  // the linear decoder instead of holding a copy; checkpoints hold it.
+  std::vector<std::string> leave_out;
+  if (!c.ridge_init.empty()) {
+    meta["ridge_path"] =
+        ridge_reference(out_path, c.ridge_init, read_model_file(c.ridge_init).content_hash);
+    leave_out = ridge_tensors();
+  }
   const auto t_start = Clock::now();
   const double seconds_before = st.seconds;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };
@@ -265,7 +285,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
       m["training"]["device"] = device.str();
       m["training"]["history"] = st.history;
       m["scores"] = {{"val", s.to_json()}};
-      write_model_file(out_path, m, *net, true);
+      write_model_file(out_path, m, *net, true, leave_out);
       log << "train: wrote " << out_path << " (best so far)\n";
     }
   };

@@ -54,6 +54,10 @@ done
 for a in "--count -1" "--device tpu" "--precision half"; do
   check eval --data "$in" $a
 done
+check export                         # --torchscript missing
+check export --torchscript "$out" --bogus 1
+check relink "$in" -o "$out.svm"     # --ridge-path missing
+check relink /nonexistent/x.svm --ridge-path "$in" -o "$out.svm"
 check info
 check info /nonexistent/file
 check pack-data nonsense -o "$out.pack"

@@ -7,17 +7,7 @@ set -u
 sv=$1
 tmp=$(mktemp -d)
 trap 'umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect CODE CMD...: exit code CODE; a failure leaves exactly one line on stderr.
-expect() {
-  local want=$1; shift
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  [ "$got" = "$want" ] || { cat "$tmp/err" >&2; fail "exit $got, expected $want: $*"; }
-  if [ "$want" != 0 ] && [ "$(grep -c . "$tmp/err")" != 1 ]; then
-    cat "$tmp/err" >&2; fail "expected one line on stderr: $*"
-  fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # fail, expect
 # Gray frames of a video, raw, for exact comparison.
 raw() { gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location="$2"; }
 frames_of() { "$sv" info "$1" | sed -n 's/.* \([0-9]*\) frames$/\1/p'; }

@@ -49,6 +49,7 @@ void set_command_line(int argc, char** argv);
 void add_train_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_export_commands(CLI::App& app);
 void add_pack_command(CLI::App& app);       // not in LibTorch-only builds
 void add_synthetic_command(CLI::App& app);  // needs the engine (Boost)
 void add_video_commands(CLI::App& app);     // live, transcode, encode, decode (GStreamer)

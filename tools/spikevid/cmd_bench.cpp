@@ -33,6 +33,7 @@
 #include "models/cnn_encoder.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
+#include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
 #include "pipeline/latency_report.h"
@@ -86,7 +87,7 @@ double decoder_flops(const DecoderInfo& d) {
   if (d.architecture == "sid") return sid_flops_per_frame(d.n_inputs);
   if (d.architecture == "sid-lite")
     return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth),
-                                    d.meta.value("ridge_path", false));
+                                    has_ridge_path(d.meta));
   if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
   return 0;
 }
