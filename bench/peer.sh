@@ -15,10 +15,11 @@ date -u
 for round in 1 2; do
   $PY bench/peer.py --models out/ts --decoder sid-natural.pt --batch 1,8 --precision float32,bfloat16 \
     --threads 2 --json "$R/peer-$round.json" | tee "$R/peer-$round.txt"
-  # The line: the same work on the same 2 cores, 1 or 2 LibTorch threads per model stage.
+  # The line: the same work on the same 2 cores, 1 or 2 LibTorch threads per model stage;
+  # --peer: and the same plain loop in C++, over the line's own model objects.
   for t in 1 2; do
     $S bench --decoder $sid --view none --batch 1,8 --precision float32,bfloat16 --threads $t \
-      --frames 600 --no-sequential --json "$R/line-$round-t$t.json" > "$R/line-$round-t$t.txt" 2>&1
+      --frames 600 --no-sequential --peer --json "$R/line-$round-t$t.json" > "$R/line-$round-t$t.txt" 2>&1
     grep "^bench:" "$R/line-$round-t$t.txt"
   done
 done

@@ -46,6 +46,7 @@ class DecodeStage {
   ReconstructionPtr process(SpikesPtr spikes);
   std::vector<ReconstructionPtr> process_batch(std::vector<SpikesPtr> spikes);
   const Decoder& decoder() const { return *decoder_; }
+  Decoder& decoder() { return *decoder_; }  // for the bench's plain loop, outside a run
   // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
   std::vector<double> gpu_ms();
   // So far; read after the run. Thread-safe: no.

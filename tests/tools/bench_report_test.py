@@ -58,6 +58,16 @@ with tempfile.TemporaryDirectory() as d:
     run = json.load(open(j))["runs"][0]
     assert run["config"]["precision"] == "bfloat16" and run["frames_out"] == 8
     assert 0 < run["max_abs_diff_vs_cpu_float32"] < 0.25, run["max_abs_diff_vs_cpu_float32"]
+    assert "peer" not in run  # only when asked
+    # --peer: the plain loop over the same models, and the line's ratio to it, per setting.
+    r = subprocess.run([sv, "bench", "--frames", "16", "--warmup", "2", "--batch", "1,4", "--peer",
+                        "--view", "none", "--no-sequential", "--json", j], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for run in json.load(open(j))["runs"]:
+        p = run["peer"]
+        assert p["fps"] > 0 and p["threads"] >= 1, p
+        assert abs(p["line_to_peer"] - run["fps"] / p["fps"]) < 1e-9
+    assert r.stdout.count("the line is ") == 2 and "line / loop" in r.stdout, r.stdout
     # The realtime line is live's: every edge keeps the latest frame; --view none
     # leaves the compose stage out.
     r = subprocess.run([sv, "bench", "--mode", "realtime", "--fps", "60", "--frames", "30",

@@ -64,6 +64,7 @@ struct BenchArgs {
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
   std::size_t warmup = 20;
   bool no_sequential = false;
+  bool peer = false;        // also the plain loop over the same model objects
   double soak_minutes = 0;  // > 0: a soak run instead of the sweep
   std::string json_path, csv_path, trace_path, plot_path;
 };
@@ -271,10 +272,41 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     sequential_fps = static_cast<double>(n) /
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
   }
+  // The plain loop a user would write over the same model objects: encoder,
+  // spikes, decoder, one batch after another, on every core's thread (no
+  // stages, no channels, no view).
+  double peer_fps = 0;
+  const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.peer && a.source == "synthetic") {
+    torch::set_num_threads(all_cores);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> inputs;
+    for (const auto& image : pool) {
+      auto c = std::make_unique<Captured>();
+      c->image = image;
+      inputs.push_back(line.preprocess()->process(std::move(c))->tiles);
+    }
+    const auto device = torch::Device(rc.device);
+    const auto run_batch = [&](std::int64_t i, std::int64_t count) {
+      std::vector<torch::Tensor> xs;
+      for (std::int64_t j = i; j < i + count; ++j)
+        xs.push_back(inputs[static_cast<std::size_t>(j) % inputs.size()]);
+      auto images = torch::cat(xs).to(device);
+      auto out = decode.decoder().decode(encode.encoder().spikes(images)).to(torch::kCPU);
+      return out;
+    };
+    for (int w = 0; w < 3; ++w) run_batch(0, rc.batch);  // warm-up
+    const std::int64_t n = std::min<std::int64_t>(frames, cuda ? 2000 : 400);
+    const auto s0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < n; i += rc.batch)
+      run_batch(i, std::min<std::int64_t>(rc.batch, n - i));
+    peer_fps = static_cast<double>(n) /
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    torch::set_num_threads(rc.threads);
+  }
   const std::int64_t emitted = r.frames_in;
 
   const double peak = matmul_peak_flops(rc.threads, rc.device, rc.precision);
-  const int all_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const double peak_all = cuda ? peak : matmul_peak_flops(all_cores, rc.device, rc.precision);
   const double enc_f = encoder_flops(enc_info);
   const double dec_f = decoder_flops(decode.decoder().info());
@@ -306,6 +338,9 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   j["fps"] = fps;
   j["sequential_fps"] = sequential_fps;
   j["efficiency"] = sequential_fps > 0 ? fps / sequential_fps : 0.0;
+  if (peer_fps > 0) {
+    j["peer"] = {{"fps", peer_fps}, {"threads", all_cores}, {"line_to_peer", fps / peer_fps}};
+  }
   j["end_to_end"] = stats_json(summary.end_to_end);
   j["stages"] = nlohmann::json::array();
   for (const auto& st : summary.stages)
@@ -363,6 +398,10 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     log << " (one thread, one stage after another: " << sequential_fps << "; efficiency "
         << std::setprecision(2) << fps / sequential_fps << ")";
   log << "\n";
+  if (peer_fps > 0)
+    log << "peer: the plain loop over the same models (" << all_cores
+        << " thread(s), no stages): " << std::setprecision(1) << peer_fps
+        << " frames/s; the line is " << std::setprecision(2) << fps / peer_fps << " times it\n";
   write_table(log, summary);
   log << std::setprecision(2) << "compute: " << decode.decoder().info().architecture << " "
       << j["compute"]["decoder_gflops"].get<double>() << " GFLOP/s of a " << peak / 1e9
@@ -581,6 +620,22 @@ void run_bench(BenchArgs& a) {
     e2es.push_back(std::move(r.e2e_ms));
   }
   if (all.empty()) return;
+  if (a.peer) {
+    std::cout
+        << "\nthe line against the plain loop over the same models, per setting:\n"
+        << "| decoder | tiles | batch | threads per stage | precision | line frames/s | "
+           "loop frames/s | line / loop |\n| --- | --- | --- | --- | --- | ---: | ---: | ---: |\n";
+    for (const auto& r : all) {
+      if (!r.contains("peer")) continue;
+      const auto& c = r["config"];
+      std::cout << std::fixed << "| " << c["decoder"].get<std::string>() << " | "
+                << c["tiles"].get<std::string>() << " | " << c["batch"].get<int>() << " | "
+                << c["threads_per_model_stage"].get<int>() << " | "
+                << c["precision"].get<std::string>() << " | " << std::setprecision(1)
+                << r["fps"].get<double>() << " | " << r["peer"]["fps"].get<double>() << " | "
+                << std::setprecision(2) << r["peer"]["line_to_peer"].get<double>() << " |\n";
+    }
+  }
   nlohmann::json top = all[0];
   top["runs"] = all;
   top["machine"] = {
@@ -680,6 +735,9 @@ void add_bench_command(CLI::App& app) {
                 "the models alone)")
       ->check(CLI::IsMember({"side-by-side", "reconstruction", "none"}));
   c->add_flag("--no-sequential", a->no_sequential, "skip the one-thread sequential baseline");
+  c->add_flag("--peer", a->peer,
+              "also time the plain loop over the same model objects (encode, spikes, decode, one "
+              "batch after another, all cores' threads) and report the line's ratio to it");
   c->add_option("--json", a->json_path, "write the report as JSON");
   c->add_option("--csv", a->csv_path, "write the per-stage figures as CSV");
   c->add_option("--plot", a->plot_path, "write a PNG: latency distribution and latency over time");
