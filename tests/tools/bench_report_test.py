@@ -31,10 +31,11 @@ with tempfile.TemporaryDirectory() as d:
             assert s["p50_ms"] <= s["p90_ms"] <= s["p99_ms"] <= s["p999_ms"] <= s["max_ms"], s
             assert s["p50_ms"] >= 0 and s["mean_ms"] <= s["max_ms"]
         c = run["compute"]
-        assert c["matmul_peak_gflops"] > 0 and c["decoder_gflops"] > 0
+        assert c["matmul_peak_gflops"] > 0 and c["conv_peak_gflops"] > 0 and c["decoder_gflops"] > 0
+        assert c["peak_gflops"] == max(c["matmul_peak_gflops"], c["conv_peak_gflops"])
         assert c["decoder_mflop_per_frame"] > 50  # the default decoder, SID-lite: 76 MFLOP
         assert 0 < run["reconstruction"]["mean_ssim"] < 1
-        assert abs(c["decoder_fraction_of_peak"] - c["decoder_gflops"] / c["matmul_peak_gflops"]) < 1e-6
+        assert abs(c["decoder_fraction_of_peak"] - c["decoder_gflops"] / c["peak_gflops"]) < 1e-6
         assert run["cpu"]["peak_rss_mb"] > 0
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.path.exists(os.path.join(d, "b-1.png"))
