@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +129,43 @@ TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[tr
   c.architecture = "unet";
   CHECK_THROWS_WITH(train_sid(*enc, data, c, dir / "x.svm", log),
                     Catch::Contains("unknown decoder architecture 'unet'"));
+}
+
+TEST_CASE("train_sid: SID-lite with a ridge path writes it by reference and loads with it",
+          "[training]") {
+  TempDir dir("train-ridge");
+  const auto pack = spikevid::testing::write_photo_pack(dir);
+  DatasetOptions o;
+  o.val_count = 8;
+  o.test_count = 8;
+  const auto data = Dataset::load(pack, o);
+  auto enc = load_encoder("retina:grid=4", torch::kCPU);
+  std::filesystem::create_directories(dir / "w");
+  std::ostringstream log;
+  TrainConfig lin;
+  lin.architecture = "linear";
+  lin.epochs = 1;
+  lin.images_per_epoch = 64;
+  train_linear(*enc, data, lin, dir / "w/linear.svm", log);
+  TrainConfig c;
+  c.architecture = "sid-lite";
+  c.epochs = 1;
+  c.batch = 8;
+  c.images_per_epoch = 16;
+  c.width = 16;
+  c.ridge_init = dir / "w/linear.svm";
+  train_sid(*enc, data, c, dir / "w/lite.svm", log);
+  const auto f = read_model_file(dir / "w/lite.svm");
+  CHECK(f.meta["ridge_path"]["file"] == "linear.svm");
+  CHECK(f.meta["ridge_path"]["content_hash"] == read_model_file(dir / "w/linear.svm").content_hash);
+  for (const auto& t : f.tensors) CHECK(t.first.rfind("ridge.", 0) != 0);
+  auto dec = load_decoder(dir / "w/lite.svm", enc->info(), torch::kCPU);
+  auto y = dec->decode(enc->spikes(data.val()));
+  CHECK(y.sizes() == data.val().sizes());
+  CHECK(y.std().item<float>() > 0);
+  std::filesystem::remove(dir / "w/linear.svm");
+  CHECK_THROWS_WITH(load_decoder(dir / "w/lite.svm", enc->info(), torch::kCPU),
+                    Catch::Contains("does not exist"));
 }
 
 TEST_CASE("cosine schedule: from lr down to lr_min over the epochs", "[training]") {
