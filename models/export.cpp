@@ -1,12 +1,12 @@
 #include "models/export.h"
 
-#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "io/output_file.h"
 #include "models/cnn_encoder.h"
 #include "models/linear_decoder.h"
 #include "models/sid.h"
@@ -181,17 +181,14 @@ torch::jit::Module to_torchscript(const CnnEncoderImpl& net, double window_s, in
 }
 
 void save_torchscript(torch::jit::Module& module, const std::string& path) {
-  const auto part = path + ".part";
+  OutputFile file(path, {});  // NAME.part-PID under a lock, renamed into place when whole
   try {
-    module.save(part);
+    module.save(file.part_path());
   } catch (const std::exception&) {
-    std::remove(part.c_str());
-    throw std::runtime_error(path + ": cannot write (folder missing, or disk full?)");
+    file.discard();
+    throw std::runtime_error(path + ": write failed (disk full?)");
   }
-  if (std::rename(part.c_str(), path.c_str()) != 0) {
-    std::remove(part.c_str());
-    throw std::runtime_error(path + ": cannot rename " + part + " into place");
-  }
+  file.commit();
 }
 
 }  // namespace spikevid

@@ -24,8 +24,9 @@ torch::jit::Module to_torchscript(const SidLiteImpl& net);
 torch::jit::Module to_torchscript(const LinearDecoderImpl& net);
 torch::jit::Module to_torchscript(const CnnEncoderImpl& net, double window_s, int bins);
 
-// Writes `module` to path.part, then renames it to path. Throws
-// std::runtime_error with one line naming the file.
+// Writes `module` as an OutputFile (io/output_file.h: NAME.part-PID under a
+// lock, renamed into place when whole). Throws std::runtime_error with one
+// line naming the file.
 void save_torchscript(torch::jit::Module& module, const std::string& path);
 
 }  // namespace spikevid

@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "io/output_file.h"
+
 namespace spikevid {
 namespace {
 
@@ -105,16 +107,19 @@ std::string write_model_file(const std::string& path, nlohmann::json meta,
   std::string head(kMagic, sizeof kMagic);
   put_le<std::uint32_t>(head, kVersion);
   put_le<std::uint64_t>(head, text.size());
-  const std::string tmp = path + ".tmp";
+  OutputFile file(path, {});  // NAME.part-PID under a lock, renamed into place when whole
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot open for writing");
-    out << head << text << data;
-    out.flush();
-    if (!out) fail(path, "write failed (disk full?)");
+    std::ofstream out(file.part_path(), std::ios::binary | std::ios::trunc);
+    if (out) {
+      out << head << text << data;
+      out.flush();
+    }
+    if (!out) {
+      file.discard();
+      fail(path, "write failed (disk full?)");
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail(path, "cannot rename " + tmp + " into place");
+  file.commit();
   return hash;
 }
 

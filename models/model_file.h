@@ -24,7 +24,8 @@ struct ModelFile {
 };
 
 // Writes the module's parameters and buffers (float32 as float16 when `half`)
-// to path.tmp, then renames it to path, leaving out the tensors whose names
+// as an OutputFile (io/output_file.h: NAME.part-PID under a lock, renamed
+// into place when whole), leaving out the tensors whose names
 // start with one of `leave_out` (stored elsewhere, named by the meta). Returns
 // the content hash.
 std::string write_model_file(const std::string& path, nlohmann::json meta,

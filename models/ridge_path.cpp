@@ -10,6 +10,22 @@
 
 namespace spikevid {
 namespace fs = std::filesystem;
+namespace {
+
+bool holds_ridge_tensors(const ModelFile& file) {
+  for (const auto& t : file.tensors)
+    if (has_prefix(t.first, ridge_tensors())) return true;
+  return false;
+}
+
+// Whether the file stores its weights in float16.
+bool stored_half(const ModelFile& file) {
+  for (const auto& t : file.tensors)
+    if (t.second.scalar_type() == torch::kFloat16) return true;
+  return false;
+}
+
+}  // namespace
 
 const std::vector<std::string>& ridge_tensors() {
   static const std::vector<std::string> names = {"ridge."};
@@ -52,8 +68,7 @@ nlohmann::json ridge_reference(const std::string& model_path, const std::string&
 
 void load_sid_lite_state(SidLiteImpl& net, const ModelFile& file, const std::string& path) {
   const auto ref = file.meta.find("ridge_path");
-  bool holds_ridge = false;
-  for (const auto& t : file.tensors) holds_ridge |= has_prefix(t.first, ridge_tensors());
+  const bool holds_ridge = holds_ridge_tensors(file);
   if (ref == file.meta.end() || !ref->is_object() || holds_ridge) {
     load_module_state(net, file, path);
     return;
@@ -85,9 +100,7 @@ void load_sid_lite_state(SidLiteImpl& net, const ModelFile& file, const std::str
   net.set_ridge(*ridge);
   // As the file's other tensors were stored: a file of float16 weights gives
   // the ridge path in float16 too, exactly as if it held it.
-  bool half = false;
-  for (const auto& t : file.tensors) half |= t.second.scalar_type() == torch::kFloat16;
-  if (half) {
+  if (stored_half(file)) {
     torch::NoGradGuard no_grad;
     net.ridge->weight.copy_(net.ridge->weight.to(torch::kFloat16));
     net.ridge->bias.copy_(net.ridge->bias.to(torch::kFloat16));
@@ -97,8 +110,7 @@ void load_sid_lite_state(SidLiteImpl& net, const ModelFile& file, const std::str
 double store_ridge_by_reference(const std::string& model_path, const std::string& linear_path,
                                 const std::string& out_path) {
   const auto file = read_model_file(model_path);
-  bool holds_ridge = false;
-  for (const auto& t : file.tensors) holds_ridge |= has_prefix(t.first, ridge_tensors());
+  const bool holds_ridge = holds_ridge_tensors(file);
   std::string encoder_id;
   int64_t n_inputs = 0, width = 0;
   try {
@@ -126,9 +138,7 @@ double store_ridge_by_reference(const std::string& model_path, const std::string
                              " (they differ by up to " + std::to_string(diff) + ")");
   auto meta = file.meta;
   meta["ridge_path"] = ridge_reference(out_path, linear_path, hash);
-  bool half = false;
-  for (const auto& t : file.tensors) half |= t.second.scalar_type() == torch::kFloat16;
-  write_model_file(out_path, meta, *net, half, ridge_tensors());
+  write_model_file(out_path, meta, *net, stored_half(file), ridge_tensors());
   return diff;
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include <ATen/autocast_mode.h>
@@ -162,27 +163,21 @@ SidLite make_net<SidLite>(int64_t n_inputs, const TrainConfig& c) {
   return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth, !c.ridge_init.empty());
 }
 
-// A fresh network's own start: SID-lite's ridge path from a fitted linear decoder.
-template <class Net>
-nlohmann::json start_from_ridge(Net&, const TrainConfig&, const Encoder&) {
-  return {};
-}
-template <>
-nlohmann::json start_from_ridge<SidLite>(SidLite& net, const TrainConfig& c,
-                                         const Encoder& encoder) {
-  if (c.ridge_init.empty()) return {};
-  auto [ridge, hash] = read_ridge_decoder(c.ridge_init, net->n_inputs, encoder.info().id);
-  net->start_from_ridge(*ridge);
-  return {{"path", c.ridge_init}, {"content_hash", hash}};
-}
+// --ridge-path's linear decoder and its content hash, read once.
+using RidgeSource = std::optional<std::pair<LinearDecoder, std::string>>;
 
-// --ridge-path over the ridge path a --init file brought (the output names it).
+// SID-lite's ridge path set from it: at a fresh start, with the dense stage's
+// last layer and `out` at zero (`fresh`); after --init, over the path the file
+// brought (the output names --ridge-path's).
 template <class Net>
-void set_ridge_path(Net&, const TrainConfig&, const Encoder&) {}
+void set_ridge_path(Net&, const RidgeSource&, bool) {}
 template <>
-void set_ridge_path<SidLite>(SidLite& net, const TrainConfig& c, const Encoder& encoder) {
-  if (c.ridge_init.empty()) return;
-  net->set_ridge(*read_ridge_decoder(c.ridge_init, net->n_inputs, encoder.info().id).first);
+void set_ridge_path<SidLite>(SidLite& net, const RidgeSource& ridge, bool fresh) {
+  if (!ridge) return;
+  if (fresh)
+    net->start_from_ridge(*ridge->first);
+  else
+    net->set_ridge(*ridge->first);
 }
 
 // A model file's weights into the network (SID-lite: its ridge path too,
@@ -204,6 +199,8 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   const int64_t n_inputs = encoder.info().n_cells * encoder.info().bins;
   torch::manual_seed(c.seed);
   Net net = make_net<Net>(n_inputs, c);
+  RidgeSource ridge;
+  if (!c.ridge_init.empty()) ridge = read_ridge_decoder(c.ridge_init, n_inputs, encoder.info().id);
   net->to(device);
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(c.lr));
   RunState st;
@@ -219,7 +216,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   } else if (!c.init_weights.empty()) {
     const auto f = read_model_file(c.init_weights);
     load_state(net, f, c.init_weights);
-    set_ridge_path(net, c, encoder);  // --ridge-path names the path the output will name
+    set_ridge_path(net, ridge, /*fresh=*/false);
     started_from = {{"path", c.init_weights},
                     {"content_hash", f.content_hash},
                     {"training", f.meta.value("training", nlohmann::json::object())}};
@@ -231,9 +228,11 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
     // The reference min-max scales the inputs on the training spikes.
     const int64_t n = std::min<int64_t>(4096, c.images_per_epoch);
     net->fit_input_scaling(encoder.spikes(data.train_epoch(n, rng)).flatten(1));
-    started_from = start_from_ridge(net, c, encoder);
-    if (!started_from.is_null())
+    set_ridge_path(net, ridge, /*fresh=*/true);
+    if (ridge) {
+      started_from = {{"path", c.ridge_init}, {"content_hash", ridge->second}};
       log << "train: the ridge path starts from " << c.ridge_init << "\n";
+    }
   }
   if (!c.checkpoint_dir.empty()) fs::create_directories(ckpt);
 
@@ -243,9 +242,8 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   // The ridge path by reference (models/ridge_path.h): the decoder file names
   // the linear decoder instead of holding a copy; checkpoints hold it.
   std::vector<std::string> leave_out;
-  if (!c.ridge_init.empty()) {
-    meta["ridge_path"] =
-        ridge_reference(out_path, c.ridge_init, read_model_file(c.ridge_init).content_hash);
+  if (ridge) {
+    meta["ridge_path"] = ridge_reference(out_path, c.ridge_init, ridge->second);
     leave_out = ridge_tensors();
   }
   const auto t_start = Clock::now();

@@ -19,6 +19,19 @@
 using namespace spikevid;
 using spikevid::testing::TempDir;
 
+namespace {
+
+// The small photo pack of tests/models/test_data.h, loaded with `views`
+// validation and test views.
+Dataset small_photos(const TempDir& dir, int64_t views) {
+  DatasetOptions o;
+  o.val_count = views;
+  o.test_count = views;
+  return Dataset::load(spikevid::testing::write_photo_pack(dir), o);
+}
+
+}  // namespace
+
 TEST_CASE("training: a few Adam steps on a handful of images lower the loss", "[training]") {
   torch::manual_seed(5);
   auto enc = load_encoder("retina:grid=8", torch::kCPU);
@@ -66,11 +79,7 @@ TEST_CASE("dataset: photos give fresh patches, fixed validation and test sets", 
 TEST_CASE("train_sid: writes a decoder with its metadata, and resumes from a checkpoint",
           "[training]") {
   TempDir dir("train");
-  const auto pack = spikevid::testing::write_photo_pack(dir);
-  DatasetOptions o;
-  o.val_count = 16;
-  o.test_count = 16;
-  const auto data = Dataset::load(pack, o);
+  const auto data = small_photos(dir, 16);
   auto enc = load_encoder("retina:grid=4", torch::kCPU);
   TrainConfig c;
   c.epochs = 1;
@@ -102,11 +111,7 @@ TEST_CASE("train_sid: writes a decoder with its metadata, and resumes from a che
 
 TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[training]") {
   TempDir dir("train-lite");
-  const auto pack = spikevid::testing::write_photo_pack(dir);
-  DatasetOptions o;
-  o.val_count = 8;
-  o.test_count = 8;
-  const auto data = Dataset::load(pack, o);
+  const auto data = small_photos(dir, 8);
   auto enc = load_encoder("retina:grid=4", torch::kCPU);
   TrainConfig c;
   c.architecture = "sid-lite";
@@ -134,11 +139,7 @@ TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[tr
 TEST_CASE("train_sid: SID-lite with a ridge path writes it by reference and loads with it",
           "[training]") {
   TempDir dir("train-ridge");
-  const auto pack = spikevid::testing::write_photo_pack(dir);
-  DatasetOptions o;
-  o.val_count = 8;
-  o.test_count = 8;
-  const auto data = Dataset::load(pack, o);
+  const auto data = small_photos(dir, 8);
   auto enc = load_encoder("retina:grid=4", torch::kCPU);
   std::filesystem::create_directories(dir / "w");
   std::ostringstream log;

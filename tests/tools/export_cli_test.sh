@@ -14,7 +14,7 @@ expect 0 "$sv" export --torchscript "$tmp"
 for f in encoder-cnn sid-lite-natural sid-natural linear-natural; do
   [ -s "$tmp/$f.pt" ] || fail "export wrote no $f.pt"
 done
-ls "$tmp"/*.part >/dev/null 2>&1 && fail "export left a .part file"
+ls "$tmp"/*.part* "$tmp"/.*.lock >/dev/null 2>&1 && fail "export left a .part or lock file"
 /usr/bin/python3 - "$tmp" <<'PY' || fail "the exports do not run in Python"
 import sys, torch
 d = sys.argv[1]

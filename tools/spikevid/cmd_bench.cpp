@@ -316,8 +316,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
       for (std::int64_t j = i; j < i + count; ++j)
         xs.push_back(inputs[static_cast<std::size_t>(j) % inputs.size()]);
       auto images = torch::cat(xs).to(device);
-      auto out = decode.decoder().decode(encode.encoder().spikes(images)).to(torch::kCPU);
-      return out;
+      return decode.decoder().decode(encode.encoder().spikes(images)).to(torch::kCPU);
     };
     for (int w = 0; w < 3; ++w) run_batch(0, rc.batch);  // warm-up
     const std::int64_t n = std::min<std::int64_t>(frames, cuda ? 2000 : 400);

@@ -56,9 +56,6 @@ struct RelinkArgs {
 };
 
 void run_relink(const RelinkArgs& a) {
-  const auto parent = fs::path(a.out).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent))
-    throw std::runtime_error(a.out + ": folder " + parent.string() + " does not exist");
   check_outputs({a.out}, {a.model, a.linear});
   const double diff = store_ridge_by_reference(a.model, a.linear, a.out);
   std::cout << "relink: wrote " << a.out << ", its ridge path by reference to " << a.linear
@@ -79,7 +76,7 @@ void add_export_commands(CLI::App& app) {
       "  decoder: counts [B,N] -> images [B,1,64,64] in [0,1]\n"
       "Example:\n"
       "  spikevid export --torchscript out/ts\n"
-      "  python3 -c 'import torch; d = torch.jit.load(\"out/ts/sid-lite-natural.pt\")'");
+      "  /usr/bin/python3 -c 'import torch; d = torch.jit.load(\"out/ts/sid-lite-natural.pt\")'");
   e->add_option("--torchscript", ea->out_dir, "folder to write the .pt files into")->required();
   e->add_option("--encoder", ea->encoder, "encoder model file");
   e->add_option("--decoder", ea->decoders, "decoder model files, trained with the encoder");
