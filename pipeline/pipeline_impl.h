@@ -35,15 +35,17 @@ Port<TransformItem<Out, F, In>> Pipeline::add_transform(std::string name, Port<I
 template <typename Out, typename In, typename F>
 Port<BatchItem<Out, F, In>> Pipeline::add_batch_transform(std::string name, Port<In> in,
                                                           std::size_t max_batch, F fn,
-                                                          std::optional<ChannelConfig> edge) {
+                                                          std::optional<ChannelConfig> edge,
+                                                          int workers) {
   using U = BatchItem<Out, F, In>;
   static_assert(kIsFramePtr<U>,
                 "items are shared_ptr<X> or unique_ptr<X>, X with a FrameMeta meta");
   if (max_batch == 0) throw std::invalid_argument("stage '" + name + "': max_batch must be >= 1");
+  if (workers < 1) throw std::invalid_argument("stage '" + name + "': workers must be >= 1");
   check_can_add(name, false);
   Channel<In>* input = connect(in, name, edge);
   auto runner = std::make_unique<detail::BatchRunner<In, U, F>>(
-      std::move(name), next_index(), context_, input, max_batch, std::move(fn));
+      std::move(name), next_index(), context_, input, max_batch, std::move(fn), workers);
   Port<U> port(&runner->port(), next_index());
   stages_.push_back(std::move(runner));
   return port;

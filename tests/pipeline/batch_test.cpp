@@ -1,7 +1,12 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "pipeline/pipeline.h"
@@ -81,6 +86,104 @@ TEST_CASE("a batched transform that returns the wrong count is an error", "[pipe
   });
   p.add_sink("sink", b, [](FramePtr) {});
   CHECK_THROWS_AS(p.run(), std::logic_error);
+}
+
+// Three workers: the first three batches are held until all three are inside
+// fn at once (so they truly overlap), and later batches finish out of order
+// (a later batch sleeps less); the sink still sees every frame in input order.
+TEST_CASE("a batched transform on several workers overlaps batches and keeps the order",
+          "[pipeline][batch]") {
+  constexpr int kWorkers = 3;
+  constexpr std::uint64_t kFrames = 60;
+  Pipeline p(PipelineConfig{ChannelConfig{8, Overflow::block}});
+  std::uint64_t next = 0;
+  auto a = p.add_source("source", [&]() -> std::optional<FramePtr> {
+    if (next == kFrames) return std::nullopt;
+    auto frame = std::make_unique<Frame>();
+    frame->value = next++;
+    return frame;
+  });
+  std::mutex mutex;
+  std::condition_variable cv;
+  int inside = 0, most_inside = 0, held = 0;
+  bool all_met = false;
+  auto b = p.add_batch_transform(
+      "batch", a, 2,
+      [&](std::vector<FramePtr> batch) {
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          most_inside = std::max(most_inside, ++inside);
+          if (held < kWorkers) {
+            ++held;
+            if (inside == kWorkers) all_met = true;
+            cv.notify_all();
+            cv.wait_for(lock, std::chrono::seconds(10), [&] { return all_met; });
+          }
+        }
+        const auto v = batch.front()->value;
+        std::this_thread::sleep_for(std::chrono::microseconds(200 * (3 - v % 3)));
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          --inside;
+        }
+        return batch;
+      },
+      std::nullopt, kWorkers);
+  std::vector<std::uint64_t> values;
+  p.add_sink("sink", b, [&](FramePtr f) { values.push_back(f->value); });
+  const auto before = test::threads_before_run();
+  p.run();
+  CHECK(all_met);
+  CHECK(most_inside == kWorkers);
+  REQUIRE(values.size() == kFrames);
+  for (std::uint64_t i = 0; i < values.size(); ++i) CHECK(values[i] == i);
+  CHECK(test::threads_settled_at(before) == before);  // the helpers were joined
+}
+
+TEST_CASE("a worker's error stops the run and reaches run(); no worker is left waiting",
+          "[pipeline][batch]") {
+  Pipeline p(PipelineConfig{ChannelConfig{4, Overflow::block}});
+  std::uint64_t next = 0;
+  auto a = p.add_source("source", [&]() -> std::optional<FramePtr> {
+    auto frame = std::make_unique<Frame>();  // endless: only the error ends the run
+    frame->value = next++;
+    return frame;
+  });
+  auto b = p.add_batch_transform(
+      "batch", a, 1,
+      [](std::vector<FramePtr> batch) {
+        if (batch.front()->value == 7) throw std::runtime_error("frame 7 is bad");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return batch;
+      },
+      std::nullopt, 2);
+  std::uint64_t last = 0;
+  p.add_sink("sink", b, [&](FramePtr f) { last = f->value; });
+  CHECK_THROWS_WITH(p.run(), "frame 7 is bad");
+  CHECK(last < 7);
+}
+
+TEST_CASE("stop ends a run whose batched stage has several workers", "[pipeline][batch]") {
+  Pipeline p(PipelineConfig{ChannelConfig{4, Overflow::block}});
+  auto a = p.add_source("source",
+                        [&]() -> std::optional<FramePtr> { return std::make_unique<Frame>(); });
+  auto b = p.add_batch_transform(
+      "batch", a, 2, [](std::vector<FramePtr> batch) { return batch; }, std::nullopt, 3);
+  std::uint64_t seen = 0;
+  p.add_sink("sink", b, [&](FramePtr) {
+    if (++seen == 100) p.stop();
+  });
+  p.run();
+  CHECK(seen >= 100);
+  CHECK(p.stop_requested());
+}
+
+TEST_CASE("a batched stage needs at least one worker", "[pipeline][batch]") {
+  Pipeline p;
+  auto a = p.add_source("source", []() -> std::optional<FramePtr> { return std::nullopt; });
+  CHECK_THROWS_AS(p.add_batch_transform(
+                      "batch", a, 1, [](std::vector<FramePtr> b) { return b; }, std::nullopt, 0),
+                  std::invalid_argument);
 }
 
 }  // namespace
