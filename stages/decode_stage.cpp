@@ -1,5 +1,6 @@
 #include "stages/decode_stage.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <torch/torch.h>
@@ -31,10 +32,7 @@ ReconstructionPtr DecodeStage::process(SpikesPtr spikes) {
 }
 
 std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr> spikes) {
-  if (config_.threads > 0 && threads_set_for_ != std::this_thread::get_id()) {
-    torch::set_num_threads(config_.threads);
-    threads_set_for_ = std::this_thread::get_id();
-  }
+  set_threads();
   const auto t0 = std::chrono::steady_clock::now();
   const int tiles_per_frame = config_.tiles.rows * config_.tiles.cols;
   std::vector<torch::Tensor> counts;
@@ -76,8 +74,11 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
     host_wait(lane_->run(ready, compute));  // this batch's event only, not the device
   else
     compute();
-  time_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  time_.frames += static_cast<std::int64_t>(spikes.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    time_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    time_.frames += static_cast<std::int64_t>(spikes.size());
+  }
   std::vector<ReconstructionPtr> out;
   out.reserve(spikes.size());
   for (std::size_t i = 0; i < spikes.size(); ++i)
@@ -86,17 +87,46 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   return out;
 }
 
+// LibTorch's thread count is the calling thread's own (OpenMP): set once per
+// thread that runs the stage.
+void DecodeStage::set_threads() {
+  if (config_.threads <= 0) return;
+  const auto me = std::this_thread::get_id();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (std::find(threads_set_for_.begin(), threads_set_for_.end(), me) != threads_set_for_.end())
+      return;
+    threads_set_for_.push_back(me);
+  }
+  torch::set_num_threads(config_.threads);
+}
+
 std::vector<double> DecodeStage::gpu_ms() {
   return lane_ ? lane_->gpu_ms() : std::vector<double>{};
 }
 
 ModelTime DecodeStage::model_time() {
-  ModelTime t = time_;
+  ModelTime t;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    t = time_;
+  }
   if (lane_) {
     t.seconds = 0;
     for (double ms : lane_->gpu_ms()) t.seconds += ms / 1e3;
   }
   return t;
+}
+
+void DecodeStage::set_threads(int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  config_.threads = threads;
+  threads_set_for_.clear();
+}
+
+void DecodeStage::restart() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  time_ = ModelTime{};
 }
 
 }  // namespace spikevid

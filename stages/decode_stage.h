@@ -1,13 +1,14 @@
 #pragma once
 // Inputs: SpikesPtr (counts [T,bins,N], on any device). Outputs:
 // ReconstructionPtr (tiles blended, the output on the CPU).
-// Threading: process() runs on one thread at a time, not always the same one;
-// no thread_local. Blocking: never, except on the device it computes on. On
-// the CUDA path the stage's own stream waits for the Spikes' events on the
-// GPU, the output comes down by an asynchronous copy into page-locked memory,
-// and the host waits for this stage's event alone.
-// The decoder must have been trained with the encoder whose info it is given.
+// Threading: on the CPU, process() may run on several threads at once (the
+// line's decode workers: the decoder is only read); on CUDA, on one thread at
+// a time. Not always the same threads; no thread_local. Blocking: never, except on the device it
+// computes on. On the CUDA path the stage's own stream waits for the Spikes' events on the GPU, the
+// output comes down by an asynchronous copy into page-locked memory, and the host waits for this
+// stage's event alone. The decoder must have been trained with the encoder whose info it is given.
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,13 +50,20 @@ class DecodeStage {
   Decoder& decoder() { return *decoder_; }  // for the bench's plain loop, outside a run
   // GPU milliseconds of every batch so far (CUDA path; empty otherwise).
   std::vector<double> gpu_ms();
-  // So far; read after the run. Thread-safe: no.
+  // So far (seconds summed over workers); read after the run.
   ModelTime model_time();
+  // Before a run: LibTorch threads of each thread that will run the stage.
+  void set_threads(int threads);
+  // Before a run, after calls that only measured: the time starts from zero.
+  void restart();
 
  private:
+  void set_threads();
+
   DecodeConfig config_;
+  std::mutex mutex_;  // guards time_ and threads_set_for_ (several workers)
   ModelTime time_;
-  std::thread::id threads_set_for_;
+  std::vector<std::thread::id> threads_set_for_;
   torch::Device device_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<GpuLane> lane_;

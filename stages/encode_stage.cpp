@@ -89,4 +89,14 @@ ModelTime EncodeStage::model_time() {
   return t;
 }
 
+void EncodeStage::set_threads(int threads) {
+  config_.threads = threads;
+  threads_set_for_ = std::thread::id();
+}
+
+void EncodeStage::restart() {
+  seeded_ = false;
+  time_ = ModelTime{};
+}
+
 }  // namespace spikevid

@@ -49,6 +49,11 @@ class EncodeStage {
   std::vector<double> gpu_ms();
   // So far; read after the run. Thread-safe: no.
   ModelTime model_time();
+  // Before a run: LibTorch threads of the thread(s) that will run the stage.
+  void set_threads(int threads);
+  // Before a run, after calls that only measured: as if nothing had been
+  // encoded (the Poisson draws start again from the seed; the time is zero).
+  void restart();
 
  private:
   EncodeConfig config_;

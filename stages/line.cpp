@@ -1,10 +1,14 @@
 #include "stages/line.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "io/output_file.h"
 #include "io/spike_file.h"
@@ -38,8 +42,12 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   auto& c = config_;
   if (const auto problem = settings_problem(c.device, c.precision, c.cuda_graphs); !problem.empty())
     throw std::invalid_argument(problem);
-  if (c.batch < 1 || c.threads < 1)
-    throw std::invalid_argument("--batch and --threads must be at least 1");
+  if (c.batch < 1 || c.threads < 0 || c.decode_workers < 0)
+    throw std::invalid_argument("--batch, --threads and --decode-workers must be at least 1");
+  if (c.decode_workers > 1 && c.device != Device::cpu)
+    throw std::invalid_argument(
+        "--decode-workers " + std::to_string(c.decode_workers) +
+        ": several decode workers are for the CPU; on CUDA one stream keeps the GPU busy");
   if (c.pacing == Pacing::live && c.batch > 1)
     throw std::invalid_argument(
         "--batch " + std::to_string(c.batch) +
@@ -100,7 +108,7 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
     auto e = c.encode;
     e.device = c.device;
     e.precision = c.precision;
-    e.threads = c.threads;
+    e.threads = std::max(1, c.threads);
     encode_ = std::make_unique<EncodeStage>(e);
     encoder_info_ = encode_->encoder().info();
   }
@@ -113,7 +121,7 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
     d.cuda_graphs = c.cuda_graphs;
     d.tiles = grid_;
     d.max_batch = c.batch;
-    d.threads = c.threads;
+    d.threads = std::max(1, c.threads);
     decode_ = std::make_unique<DecodeStage>(d, encoder_info_);
   }
   int width = 0, height = 0;
@@ -132,6 +140,8 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
     needs_io("a view");
 #endif
   }
+
+  plan_threads();
 
   // The outputs last: nothing is created or locked for a run that cannot start.
   if (!c.record_spikes.empty())
@@ -160,6 +170,77 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   }
 }
 
+std::string ThreadPlan::describe() const {
+  std::ostringstream s;
+  s << "threads" << (automatic ? " (auto, " + std::to_string(cores) + " cores)" : std::string())
+    << ": ";
+  if (encode_threads > 0) s << "encode " << encode_threads << ", ";
+  if (decode_threads > 0) {
+    s << "decode ";
+    if (decode_workers > 1) s << decode_workers << " workers x ";
+    s << decode_threads;
+  }
+  if (encode_ms > 0 && decode_ms > 0)
+    s << std::fixed << std::setprecision(1) << " (one batch on one thread: encode " << encode_ms
+      << " ms, decode " << decode_ms << " ms)";
+  return s.str();
+}
+
+// See ThreadPlan. Explicit settings are taken as they are; auto measures.
+void Line::plan_threads() {
+  const auto& c = config_;
+  auto& p = plan_;
+  p.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  p.automatic = c.threads == 0;
+  if (!p.automatic || c.device != Device::cpu) {
+    const int t = std::max(1, c.threads);
+    p.encode_threads = encode_ ? t : 0;
+    p.decode_threads = decode_ ? t : 0;
+    p.decode_workers = decode_ ? std::max(1, c.decode_workers) : 0;
+  } else if (!decode_) {  // encode alone: all cores to it
+    p.encode_threads = p.cores;
+  } else if (!encode_) {  // a spike file: the decoder alone
+    p.decode_threads = 1;
+    p.decode_workers = c.decode_workers > 0 ? c.decode_workers : p.cores;
+  } else {
+    // One batch of mid-gray frames through both stages on this thread, twice
+    // (the first call allocates and picks kernels); the second is timed.
+    encode_->set_threads(1);
+    decode_->set_threads(1);
+    auto one_batch = [&] {
+      std::vector<FramePtr> frames;
+      for (int i = 0; i < c.batch; ++i) {
+        auto captured = std::make_unique<Captured>();
+        captured->image.width = grid_.width();
+        captured->image.height = grid_.height();
+        captured->image.pixels.assign(
+            static_cast<std::size_t>(captured->image.width) * captured->image.height, 128);
+        frames.push_back(preprocess_->process(std::move(captured)));
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      auto spikes = encode_->process_batch(std::move(frames));
+      const auto t1 = std::chrono::steady_clock::now();
+      (void)decode_->process_batch(std::move(spikes));
+      const auto t2 = std::chrono::steady_clock::now();
+      p.encode_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+      p.decode_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+    };
+    one_batch();
+    one_batch();
+    encode_->restart();
+    decode_->restart();
+    const double decode_share = p.decode_ms / std::max(p.encode_ms + p.decode_ms, 1e-9);
+    const auto share_of = [&](double share) {
+      return std::clamp(static_cast<int>(std::lround(p.cores * share)), 1, p.cores);
+    };
+    p.decode_threads = 1;
+    p.decode_workers = c.decode_workers > 0 ? c.decode_workers : share_of(decode_share);
+    p.encode_threads = share_of(1 - decode_share);
+  }
+  if (encode_) encode_->set_threads(p.encode_threads);
+  if (decode_) decode_->set_threads(p.decode_threads);
+}
+
 Line::~Line() {
   try {
     finish_outputs();
@@ -173,7 +254,8 @@ void Line::add_tail(Port spikes) {
   const auto batch = static_cast<std::size_t>(config_.batch);
   auto recon = p.template add_batch_transform<ReconstructionPtr>(
       "decode", spikes, batch,
-      [this](std::vector<SpikesPtr> v) { return decode_->process_batch(std::move(v)); });
+      [this](std::vector<SpikesPtr> v) { return decode_->process_batch(std::move(v)); },
+      std::nullopt, plan_.decode_workers);
   const auto delivered = [this](const FrameMeta& m) {
     delivered_.fetch_add(1, std::memory_order_relaxed);
     if (config_.on_output) config_.on_output(m);

@@ -68,8 +68,12 @@ struct LineConfig {
   Device device = Device::cpu;
   Precision precision = Precision::float32;
   bool cuda_graphs = false;
-  int batch = 1;    // the most frames a model stage takes at once
-  int threads = 1;  // LibTorch threads per model stage
+  int batch = 1;  // the most frames a model stage takes at once
+  // LibTorch threads per model stage (per decode worker); 0: auto (ThreadPlan).
+  int threads = 0;
+  // Threads that run the decode stage on alternate batches, order restored
+  // (pipeline/batch_runner.h), CPU only; 0: 1, or auto's choice with threads 0.
+  int decode_workers = 0;
   Pacing pacing = Pacing::offline;
   std::size_t capacity = 4;                      // offline edges
   std::size_t warmup = 10;                       // frames left out of the statistics
@@ -79,6 +83,26 @@ struct LineConfig {
   std::vector<std::string> other_outputs;
   // Called at the sink for every frame, on its thread (progress bars, soaks).
   std::function<void(const FrameMeta&)> on_output;
+};
+
+// How the line's model stages use the cores. With --threads auto (the
+// default) on a CPU, the line times one batch of each model stage on one
+// thread and splits the cores by those costs: the decoder, which costs the
+// most (5x the encoder for the paper's SID), runs as several one-thread
+// workers on alternate batches; the encoder gets the remaining share, at least
+// one thread. One-thread workers win over one worker with several threads
+// because a 64x64 model leaves a second intra-op thread mostly waiting
+// (bench/RESULTS.md, "Threads"). The plan keeps the threads' expected busy
+// time within the cores: each stage's threads round its share of them.
+struct ThreadPlan {
+  bool automatic = false;
+  int cores = 1;
+  int encode_threads = 0;  // 0: no encode stage
+  int decode_threads = 0;  // per worker; 0: no decode stage
+  int decode_workers = 0;
+  double encode_ms = 0, decode_ms = 0;  // one batch on one thread (automatic, CPU)
+  // One line for the user: what was chosen and why.
+  std::string describe() const;
 };
 
 struct LineResult {
@@ -108,6 +132,7 @@ class Line {
   const LatencyRecorder& recorder() const;
   std::vector<std::string> stage_names() const;
 
+  const ThreadPlan& thread_plan() const { return plan_; }
   const EncoderInfo& encoder_info() const { return encoder_info_; }
   const TileGrid& grid() const { return grid_; }
   const std::string& source_description() const { return source_description_; }
@@ -122,6 +147,7 @@ class Line {
 
  private:
   void build();
+  void plan_threads();
   template <class Port>
   void add_tail(Port spikes);
   void finish_outputs();
@@ -136,6 +162,7 @@ class Line {
   std::unique_ptr<ComposeStage> compose_;
   std::unique_ptr<FrameSink> sink_;
   std::unique_ptr<Pipeline> pipeline_;
+  ThreadPlan plan_;
   EncoderInfo encoder_info_;
   TileGrid grid_;
   std::string source_description_;

@@ -34,8 +34,8 @@ for a in "--frames -1" "--batch 0" "--view mosaic" "--device tpu" "--threads -3"
 done
 check transcode "$in"  # -o missing
 check decode           # the spike file missing
-for a in "--mode fast" "--fps 0" "--frames -1" "--frames 20" "--batch 0" "--threads 0" "--tiles 3by4" \
-         "--device tpu" "--soak -1" "--warmup -1" "--precision half" "--precision float16" \
+for a in "--mode fast" "--fps 0" "--frames -1" "--frames 20" "--batch 0" "--threads 0.5" \
+         "--threads some" "--decode-workers -1" "--tiles 3by4" "--device tpu" "--soak -1" "--warmup -1" "--precision half" "--precision float16" \
          "--cuda-graphs yes" "--cuda-graphs on"; do
   check bench $a
 done

@@ -21,10 +21,14 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --threads auto (0): the command decides. Training and evaluation use every
+// core; the line splits them across its model stages (stages/line.h, ThreadPlan).
 struct CommonOptions {
   std::string device = "auto";
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: auto
 };
+// For options that take "auto" or a number: "auto" becomes 0.
+inline std::string auto_as_zero(std::string value) { return value == "auto" ? "0" : value; }
 void add_common_options(CLI::App& app, CommonOptions& options);
 // Applies threads; returns "cpu" or "cuda" (throws UsageError on bad names,
 // std::runtime_error when CUDA is asked for and absent).

@@ -60,7 +60,7 @@ struct BenchArgs {
 #endif
   std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
       decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"float32"}, graphs{"off"};
-  std::vector<int> batches{1}, threads{1};
+  std::vector<int> batches{1}, threads{0}, workers{0};  // 0: auto
   double fps = 30;
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
   std::size_t warmup = 20;
@@ -72,8 +72,9 @@ struct BenchArgs {
 
 struct RunConfig {
   std::string encoder, decoder, device, tiles;
-  int batch = 1, threads = 1;
+  int batch = 1, threads = 0;  // 0: auto (stages/line.h, ThreadPlan)
   std::string precision = "float32", graphs = "off";
+  int workers = 0;  // decode workers; 0: auto
 };
 
 double encoder_flops(const EncoderInfo& e) {
@@ -209,6 +210,7 @@ LineConfig line_config(const BenchArgs& a, const RunConfig& rc, std::int64_t fra
   c.cuda_graphs = rc.graphs == "on";
   c.batch = rc.batch;
   c.threads = rc.threads;
+  c.decode_workers = rc.workers;
   c.pacing = realtime ? Pacing::live : Pacing::offline;
   c.capacity = static_cast<std::size_t>(std::max(4, 2 * rc.batch));
   c.warmup = a.warmup;
@@ -238,7 +240,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   const bool realtime = a.mode == "realtime";
   const std::int64_t frames = a.frames > 0 ? a.frames : realtime ? 300 : 600;
   const bool cuda = rc.device == "cuda";
-  torch::set_num_threads(rc.threads);
+  torch::set_num_threads(std::max(1, rc.threads));
   auto config = line_config(a, rc, frames);
   std::vector<double> e2e;
   e2e.reserve(static_cast<std::size_t>(frames));
@@ -246,6 +248,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     e2e.push_back(1e-6 * static_cast<double>(now_ns() - m.capture_ns));
   };
   Line line(config);
+  const ThreadPlan& plan = line.thread_plan();
+  const int stage_threads = plan.decode_threads;  // per decode worker
   const TileGrid grid = line.grid();
   const auto& enc_info = line.encoder_info();
   const auto pool = synthetic_frames(grid);
@@ -274,7 +278,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   // The same stages one after another on one thread, on the same frames, same batch.
   double sequential_fps = 0;
   if (!a.no_sequential && a.source == "synthetic") {
-    torch::set_num_threads(rc.threads);
+    torch::set_num_threads(stage_threads);
 #ifdef SPIKEVID_HAVE_IO
     ComposeStage* compose = line.compose_stage();
 #endif
@@ -325,11 +329,11 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
       run_batch(i, std::min<std::int64_t>(rc.batch, n - i));
     peer_fps = static_cast<double>(n) /
                std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-    torch::set_num_threads(rc.threads);
+    torch::set_num_threads(stage_threads);
   }
   const std::int64_t emitted = r.frames_in;
 
-  const Peak peaks = measure_peak(rc.threads, rc.device, rc.precision);
+  const Peak peaks = measure_peak(stage_threads, rc.device, rc.precision);
   const double peak = peaks.best();
   const double peak_all = cuda ? peak : measure_peak(all_cores, rc.device, rc.precision).best();
   const double enc_f = encoder_flops(enc_info);
@@ -357,7 +361,10 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                  {"cuda_graphs", rc.graphs == "on"},
                  {"view", a.view},
                  {"sink", "null"},
-                 {"threads_per_model_stage", rc.threads}};
+                 {"threads", rc.threads > 0 ? nlohmann::json(rc.threads) : nlohmann::json("auto")},
+                 {"threads_per_model_stage", stage_threads},
+                 {"encode_threads", plan.encode_threads},
+                 {"decode_workers", plan.decode_workers}};
   j["stage_names"] = line.stage_names();
   j["fps"] = fps;
   j["sequential_fps"] = sequential_fps;
@@ -415,8 +422,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                 {"encode_gpu_ms", stats_json(compute_latency_stats(enc_gpu))},
                 {"decode_gpu_ms", stats_json(compute_latency_stats(dec_gpu))},
                 {"max_abs_diff_vs_cpu", diff}};
-  log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", " << rc.threads
-      << " thread(s) per model stage, " << rc.device;
+  log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", "
+      << plan.describe() << ", " << rc.device;
   if (cuda || rc.precision != "float32") log << " " << rc.precision;
   if (cuda && rc.graphs == "on") log << " CUDA graphs";
   log << ", " << a.mode << ": " << std::fixed << std::setprecision(1) << fps << " frames/s";
@@ -431,7 +438,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   write_table(log, summary);
   log << std::setprecision(2) << "compute: " << decode.decoder().info().architecture << " "
       << j["compute"]["decoder_gflops"].get<double>() << " GFLOP/s of a " << peak / 1e9
-      << " GFLOP/s peak with " << rc.threads << " thread(s) ("
+      << " GFLOP/s peak with " << stage_threads << " thread(s) ("
       << 100 * j["compute"]["decoder_fraction_of_peak"].get<double>() << " %; matrix product "
       << peaks.matmul / 1e9;
   if (peaks.conv > 0) log << ", 3x3 convolution " << peaks.conv / 1e9;
@@ -467,9 +474,9 @@ double rss_mb() {
 nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   const RunConfig rc{a.encoders.front(),   a.decoders.front(), a.devices.front(),
                      a.tiles.front(),      a.batches.front(),  a.threads.front(),
-                     a.precisions.front(), a.graphs.front()};
+                     a.precisions.front(), a.graphs.front(),   a.workers.front()};
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
-  torch::set_num_threads(rc.threads);
+  torch::set_num_threads(std::max(1, rc.threads));
   BenchArgs realtime = a;
   realtime.mode = "realtime";
   auto config = line_config(realtime, rc, frames);
@@ -509,7 +516,7 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   });
   log << "soak: " << a.soak_minutes << " min at " << a.fps << " frames/s (" << frames
       << " frames), live's line (" << a.view << " view, null sink), " << rc.decoder << ", "
-      << rc.threads << " thread(s) per model stage\n";
+      << p.thread_plan().describe() << "\n";
   LineResult result;
   try {
     result = p.run();
@@ -627,10 +634,11 @@ void run_bench(BenchArgs& a) {
             for (int th : a.threads)
               for (const auto& prec : a.precisions)
                 for (const auto& g : a.graphs)
-                  runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g});
+                  for (int w : a.workers)
+                    runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g, w});
   // The peaks first, before any pipeline has warmed or loaded the machine.
   for (const auto& rc : runs) {
-    (void)measure_peak(rc.threads, rc.device, rc.precision);
+    (void)measure_peak(std::max(1, rc.threads), rc.device, rc.precision);
     if (rc.device == "cpu")
       (void)measure_peak(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), "cpu",
                          rc.precision);
@@ -651,17 +659,19 @@ void run_bench(BenchArgs& a) {
   if (a.peer) {
     std::cout
         << "\nthe line against the plain loop over the same models, per setting:\n"
-        << "| decoder | tiles | batch | threads per stage | precision | line frames/s | "
-           "loop frames/s | line / loop |\n| --- | --- | --- | --- | --- | ---: | ---: | ---: |\n";
+        << "| decoder | tiles | batch | threads per stage | decode workers | precision | line "
+           "frames/s | loop frames/s | line / loop |\n| --- | --- | --- | --- | --- | --- | ---: | "
+           "---: | ---: |\n";
     for (const auto& r : all) {
       if (!r.contains("peer")) continue;
       const auto& c = r["config"];
       std::cout << std::fixed << "| " << c["decoder"].get<std::string>() << " | "
                 << c["tiles"].get<std::string>() << " | " << c["batch"].get<int>() << " | "
                 << c["threads_per_model_stage"].get<int>() << " | "
-                << c["precision"].get<std::string>() << " | " << std::setprecision(1)
-                << r["fps"].get<double>() << " | " << r["peer"]["fps"].get<double>() << " | "
-                << std::setprecision(2) << r["peer"]["line_to_peer"].get<double>() << " |\n";
+                << c["decode_workers"].get<int>() << " | " << c["precision"].get<std::string>()
+                << " | " << std::setprecision(1) << r["fps"].get<double>() << " | "
+                << r["peer"]["fps"].get<double>() << " | " << std::setprecision(2)
+                << r["peer"]["line_to_peer"].get<double>() << " |\n";
     }
   }
   nlohmann::json top = all[0];
@@ -742,9 +752,20 @@ void add_bench_command(CLI::App& app) {
   c->add_option("--batch", a->batches, "micro-batch sizes")
       ->delimiter(',')
       ->check(CLI::Range(1, 1024));
-  c->add_option("--threads", a->threads, "LibTorch threads per model stage")
+  c->add_option("--threads", a->threads,
+                "LibTorch threads per model stage (per decode worker); auto: split the cores by "
+                "the stages' measured costs")
       ->delimiter(',')
-      ->check(CLI::Range(1, 1024));
+      ->transform(auto_as_zero)
+      ->check(CLI::Range(0, 1024))
+      ->default_str("auto");
+  c->add_option("--decode-workers", a->workers,
+                "threads that run the decode stage on alternate batches (CPU), each with "
+                "--threads LibTorch threads; auto: as --threads auto splits the cores, else 1")
+      ->delimiter(',')
+      ->transform(auto_as_zero)
+      ->check(CLI::Range(0, 64))
+      ->default_str("auto");
   c->add_option("--device", a->devices, "cpu, cuda")->delimiter(',');
   c->add_option("--precision", a->precisions,
                 "float32; float16 (CUDA: the decoder); bfloat16 (both models; AMX on a CPU)")

@@ -38,7 +38,7 @@ void run_synthetic(SyntheticArgs& a) {
   c.sink = SinkKind::null;
   c.cuda_graphs = a.cuda_graphs == "on";
   c.batch = a.batch;
-  c.threads = a.common.threads > 0 ? a.common.threads : 1;
+  c.threads = a.common.threads;
   c.pacing = a.source.pace_fps > 0 ? Pacing::live : Pacing::offline;
   c.capacity = a.capacity;
   c.warmup = a.warmup;
@@ -56,8 +56,8 @@ void run_synthetic(SyntheticArgs& a) {
   const auto& g = line->grid();
   std::cout << "spikevid synthetic: " << r.frames_out << " frames of " << g.width() << "x"
             << g.height() << ", encoder " << line->encoder_info().id << ", decoder " << a.decoder
-            << ", batch " << a.batch << ", " << to_string(c.device) << ", " << c.threads
-            << " thread(s) per model stage\n";
+            << ", batch " << a.batch << ", " << to_string(c.device) << ", "
+            << line->thread_plan().describe() << "\n";
   if (!std::isnan(r.mean_ssim))
     std::cout << "reconstruction: mean SSIM " << std::fixed << std::setprecision(3) << r.mean_ssim
               << ", mean PSNR " << std::setprecision(2) << r.mean_psnr << " dB\n";
@@ -104,9 +104,6 @@ void add_synthetic_command(CLI::App& app) {
   c->add_option("--stats", a->stats_path, "write the latency summary as JSON");
   c->add_option("--csv", a->csv_path, "write the latency summary as CSV");
   c->add_option("--trace", a->trace_path, "write a Chrome trace (opens in Perfetto)");
-  // One LibTorch thread per stage: the stages already run side by side, and
-  // more oversubscribes the cores (300 frames here: 57 frames/s with 1, 9 with 2).
-  a->common.threads = 1;
   add_common_options(*c, a->common);
   c->callback([a] { run_synthetic(*a); });
 }

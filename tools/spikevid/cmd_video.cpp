@@ -111,7 +111,7 @@ LineConfig line_config(const VideoArgs& a, Device device) {
   c.device = device;
   c.cuda_graphs = a.cuda_graphs == "on";
   c.batch = a.batch;
-  c.threads = a.common.threads > 0 ? a.common.threads : 1;
+  c.threads = a.common.threads;
   c.pacing = a.mode == Mode::live ? Pacing::live : Pacing::offline;
   c.capacity = a.capacity;
   c.warmup = a.warmup;
@@ -171,7 +171,7 @@ void run_video(VideoArgs& a) {
   if (!std::isnan(r.mean_ssim))
     what << "; reconstruction mean SSIM " << std::fixed << std::setprecision(3) << r.mean_ssim
          << ", PSNR " << std::setprecision(2) << r.mean_psnr << " dB";
-  what << "; " << to_string(device) << ", " << config.threads << " thread(s) per model stage";
+  what << "; " << to_string(device) << ", " << line->thread_plan().describe();
   const auto summary = line->recorder().summary();
   std::cout << what.str() << "\n";
   write_table(std::cout, summary);
@@ -224,8 +224,6 @@ void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes)
   c.add_option("--csv", a.csv_path, "write the latency summary as CSV");
   c.add_option("--trace", a.trace_path,
                "write a Chrome trace of the first and last 2,048 frames (opens in Perfetto)");
-  // One LibTorch thread per stage: the stages already run side by side.
-  a.common.threads = 1;
   add_common_options(c, a.common);
 }
 

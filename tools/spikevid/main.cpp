@@ -71,8 +71,12 @@ void set_command_line(int argc, char** argv) {
 void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--device", o.device, "auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_option("--threads", o.threads, "CPU threads for LibTorch (0: all cores)")
-      ->check(CLI::Range(0, 1024));
+  app.add_option("--threads", o.threads,
+                 "LibTorch threads; auto: every core to training and evaluation, the video "
+                 "commands' cores split across their model stages by measured cost")
+      ->transform(auto_as_zero)
+      ->check(CLI::Range(0, 1024))
+      ->default_str("auto");
 }
 
 std::string resolve_device(const CommonOptions& o) {
