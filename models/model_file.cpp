@@ -59,6 +59,28 @@ torch::Dtype dtype_of(const std::string& name, const std::string& path) {
   fail(path, "unknown tensor dtype '" + name + "'");
 }
 
+// The header and the data block, as an OutputFile: NAME.part-PID under a
+// lock, renamed into place when whole.
+void write_file(const std::string& path, const nlohmann::json& header, const std::string& data) {
+  const std::string text = header.dump();
+  std::string head(kMagic, sizeof kMagic);
+  put_le<std::uint32_t>(head, kVersion);
+  put_le<std::uint64_t>(head, text.size());
+  OutputFile file(path, {});
+  {
+    std::ofstream out(file.part_path(), std::ios::binary | std::ios::trunc);
+    if (out) {
+      out << head << text << data;
+      out.flush();
+    }
+    if (!out) {
+      file.discard();
+      fail(path, "write failed (disk full?)");
+    }
+  }
+  file.commit();
+}
+
 }  // namespace
 
 std::string fnv1a_hex(const void* data, std::size_t size) {
@@ -102,25 +124,22 @@ std::string write_model_file(const std::string& path, nlohmann::json meta,
   const std::string hash = hex64(fnv1a(data.data(), data.size()));
   const nlohmann::json header = {
       {"meta", std::move(meta)}, {"tensors", table}, {"content_hash", hash}};
-  const std::string text = header.dump();
-
-  std::string head(kMagic, sizeof kMagic);
-  put_le<std::uint32_t>(head, kVersion);
-  put_le<std::uint64_t>(head, text.size());
-  OutputFile file(path, {});  // NAME.part-PID under a lock, renamed into place when whole
-  {
-    std::ofstream out(file.part_path(), std::ios::binary | std::ios::trunc);
-    if (out) {
-      out << head << text << data;
-      out.flush();
-    }
-    if (!out) {
-      file.discard();
-      fail(path, "write failed (disk full?)");
-    }
-  }
-  file.commit();
+  write_file(path, header, data);
   return hash;
+}
+
+void rewrite_model_meta(const std::string& path, const nlohmann::json& meta) {
+  (void)read_model_file(path);  // whole and undamaged, or one line and nothing written
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open model file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  const auto len = get_le<std::uint64_t>(bytes, 12);
+  auto header = nlohmann::json::parse(bytes.begin() + 20,
+                                      bytes.begin() + 20 + static_cast<std::ptrdiff_t>(len));
+  header["meta"] = meta;
+  write_file(path, header, bytes.substr(20 + len));
 }
 
 std::string shipped_model_path(const std::string& path) {

@@ -31,6 +31,9 @@ struct ModelFile {
 std::string write_model_file(const std::string& path, nlohmann::json meta,
                              const torch::nn::Module& module, bool half,
                              const std::vector<std::string>& leave_out = {});
+// Replaces the file's meta, keeping its tensors byte for byte (so its content
+// hash, an encoder's identity and any ridge path naming it stay valid).
+void rewrite_model_meta(const std::string& path, const nlohmann::json& meta);
 // Throws std::runtime_error with one line naming the file and the problem.
 // A path under models/weights/ that does not exist from here is looked up in
 // the checkout the running program was built in (build/tools/spikevid's

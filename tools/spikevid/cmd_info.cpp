@@ -10,6 +10,7 @@
 #include "io/video_source.h"
 #endif
 #include "models/model_file.h"
+#include "models/precision_check.h"
 #include "tools/spikevid/cli_common.h"
 
 namespace spikevid::cli {
@@ -31,6 +32,10 @@ void info_model(const std::string& path) {
   std::cout << path << ": spikevid " << meta.value("kind", "?") << " model, architecture "
             << meta.value("architecture", "?") << ", " << params << " values in "
             << f.tensors.size() << " tensors, content hash " << f.content_hash << "\n";
+  for (const char* p : {"bfloat16", "float16"})
+    if (precision_check_summary(meta, p) != "not checked")
+      std::cout << "  " << p << ": " << precision_check_summary(meta, p) << " (--precision auto "
+                << (precision_checked_ok(meta, p) ? "uses it" : "keeps float32") << ")\n";
   if (meta.contains("cells"))
     meta["cells"] = {{"count", meta["cells"].value("count", 0)}, {"(table)", "omitted"}};
   if (meta.contains("training") && meta["training"].contains("history"))
