@@ -129,4 +129,12 @@ void DecodeStage::restart() {
   time_ = ModelTime{};
 }
 
+void DecodeStage::set_precision(Precision precision) {
+  if (const auto problem = settings_problem(config_.device, precision, config_.cuda_graphs);
+      !problem.empty())
+    throw std::invalid_argument(problem);
+  config_.precision = precision;
+  decoder_->set_precision(dtype_of(precision));
+}
+
 }  // namespace spikevid

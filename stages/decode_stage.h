@@ -52,6 +52,8 @@ class DecodeStage {
   std::vector<double> gpu_ms();
   // So far (seconds summed over workers); read after the run.
   ModelTime model_time();
+  // Before a run: the model's arithmetic (as DecodeConfig/EncodeConfig::precision).
+  void set_precision(Precision precision);
   // Before a run: LibTorch threads of each thread that will run the stage.
   void set_threads(int threads);
   // Before a run, after calls that only measured: the time starts from zero.

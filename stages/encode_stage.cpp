@@ -99,4 +99,11 @@ void EncodeStage::restart() {
   time_ = ModelTime{};
 }
 
+void EncodeStage::set_precision(Precision precision) {
+  if (precision == Precision::float16)
+    throw std::invalid_argument("float16 is the decoder's alone: the encoder stays float32");
+  config_.precision = precision;
+  encoder_->set_precision(dtype_of(precision));
+}
+
 }  // namespace spikevid

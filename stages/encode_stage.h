@@ -49,6 +49,8 @@ class EncodeStage {
   std::vector<double> gpu_ms();
   // So far; read after the run. Thread-safe: no.
   ModelTime model_time();
+  // Before a run: the model's arithmetic (as DecodeConfig/EncodeConfig::precision).
+  void set_precision(Precision precision);
   // Before a run: LibTorch threads of the thread(s) that will run the stage.
   void set_threads(int threads);
   // Before a run, after calls that only measured: as if nothing had been

@@ -12,6 +12,8 @@
 
 #include "io/output_file.h"
 #include "io/spike_file.h"
+#include "models/decoder.h"
+#include "models/precision_check.h"
 #include "pipeline/pipeline.h"
 #include "stages/null_sink.h"
 #include "stages/spike_files.h"
@@ -40,8 +42,17 @@ std::vector<std::string> inputs_of(const LineConfig& c) {
 
 Line::Line(LineConfig config) : config_(std::move(config)) {
   auto& c = config_;
-  if (const auto problem = settings_problem(c.device, c.precision, c.cuda_graphs); !problem.empty())
+  if (const auto problem =
+          settings_problem(c.device, c.precision.value_or(Precision::float32), c.cuda_graphs);
+      !problem.empty())
     throw std::invalid_argument(problem);
+  if (c.batch == 0) {
+    batch_auto_ = true;
+    c.batch = c.pacing == Pacing::live ? 1 : kAutoBatch;
+    // Room for a whole batch waiting while the one before computes.
+    if (c.pacing == Pacing::offline)
+      c.capacity = std::max(c.capacity, static_cast<std::size_t>(2 * c.batch));
+  }
   if (c.batch < 1 || c.threads < 0 || c.decode_workers < 0)
     throw std::invalid_argument("--batch, --threads and --decode-workers must be at least 1");
   if (c.decode_workers > 1 && c.device != Device::cpu)
@@ -107,7 +118,7 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
         std::make_unique<PreprocessStage>(PreprocessConfig{grid_, c.device == Device::cuda});
     auto e = c.encode;
     e.device = c.device;
-    e.precision = c.precision;
+    e.precision = c.precision.value_or(Precision::float32);  // auto: decided below
     e.threads = std::max(1, c.threads);
     encode_ = std::make_unique<EncodeStage>(e);
     encoder_info_ = encode_->encoder().info();
@@ -117,7 +128,7 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   if (c.decode) {
     auto d = c.decoder;
     d.device = c.device;
-    d.precision = c.precision;
+    d.precision = c.precision.value_or(Precision::float32);
     d.cuda_graphs = c.cuda_graphs;
     d.tiles = grid_;
     d.max_batch = c.batch;
@@ -141,7 +152,8 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
 #endif
   }
 
-  plan_threads();
+  plan_precision();
+  plan_threads();  // in the chosen precision: it times the models
 
   // The outputs last: nothing is created or locked for a run that cannot start.
   if (!c.record_spikes.empty())
@@ -184,6 +196,64 @@ std::string ThreadPlan::describe() const {
     s << std::fixed << std::setprecision(1) << " (one batch on one thread: encode " << encode_ms
       << " ms, decode " << decode_ms << " ms)";
   return s.str();
+}
+
+std::string PrecisionPlan::describe() const {
+  std::string s = "precision";
+  if (!automatic) {
+    s += " " + std::string(to_string(decoder));
+    if (encoder != decoder) s += " (the encoder " + std::string(to_string(encoder)) + ")";
+    return s;
+  }
+  s += " (auto): ";
+  if (!encoder_why.empty())
+    s += "encoder " + std::string(to_string(encoder)) + " (" + encoder_why + ")" +
+         (decoder_why.empty() ? "" : ", ");
+  if (!decoder_why.empty())
+    s += "decoder " + std::string(to_string(decoder)) + " (" + decoder_why + ")";
+  return s;
+}
+
+// See PrecisionPlan.
+void Line::plan_precision() {
+  const auto& c = config_;
+  auto& p = precision_;
+  if (c.precision) {
+    p.decoder = *c.precision;
+    p.encoder = *c.precision == Precision::float16 ? Precision::float32 : *c.precision;
+    return;
+  }
+  p.automatic = true;
+  const bool cuda = c.device == Device::cuda;
+  const bool fast_bf16 = !cuda && cpu_has_fast_bfloat16();
+  // The lower precision this device runs fast, for one model's file.
+  auto choose = [&](const nlohmann::json& meta, bool is_decoder, std::string& why) {
+    const Precision lower = cuda ? Precision::float16 : Precision::bfloat16;
+    if (cuda && !is_decoder) {
+      why = "float16 is the decoder's alone";
+      return Precision::float32;
+    }
+    if (!cuda && !fast_bf16) {
+      why = "no AMX or AVX512-BF16 on this CPU";
+      return Precision::float32;
+    }
+    const std::string name = to_string(lower);
+    if (!precision_checked_ok(meta, name)) {
+      why = name + " " + precision_check_summary(meta, name) +
+            (precision_check_summary(meta, name) == "not checked" ? "" : ", beyond 0.005");
+      return Precision::float32;
+    }
+    why = precision_check_summary(meta, name);
+    return lower;
+  };
+  if (encode_) {
+    p.encoder = choose(encoder_info_.meta, false, p.encoder_why);
+    if (p.encoder != Precision::float32) encode_->set_precision(p.encoder);
+  }
+  if (decode_) {
+    p.decoder = choose(decode_->decoder().info().meta, true, p.decoder_why);
+    if (p.decoder != Precision::float32) decode_->set_precision(p.decoder);
+  }
 }
 
 // See ThreadPlan. Explicit settings are taken as they are; auto measures.

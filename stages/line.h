@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ enum class SinkKind { null, file, window };
 // keeps the latest item (capacity 1), so latency stays bounded.
 enum class Pacing { offline, live };
 
+// Batch `auto` offline: 8 frames a model call. Measured (bench/RESULTS.md,
+// "Threads by cost"): SID 1.5x (float32) and 1.4-1.5x (bfloat16) the frames/s
+// of batch 1 on this CPU; larger batches only add latency and memory.
+constexpr int kAutoBatch = 8;
+
 struct LineConfig {
   SourceKind source = SourceKind::video;
   std::string input;
@@ -66,9 +72,11 @@ struct LineConfig {
   SinkKind sink = SinkKind::null;
   std::string output;  // SinkKind::file
   Device device = Device::cpu;
-  Precision precision = Precision::float32;
+  std::optional<Precision> precision = Precision::float32;  // nullopt: auto (PrecisionPlan)
   bool cuda_graphs = false;
-  int batch = 1;  // the most frames a model stage takes at once
+  // The most frames a model stage takes at once; 0: auto (kAutoBatch offline,
+  // 1 live, where an edge holds one frame).
+  int batch = 1;
   // LibTorch threads per model stage (per decode worker); 0: auto (ThreadPlan).
   int threads = 0;
   // Threads that run the decode stage on alternate batches, order restored
@@ -105,6 +113,20 @@ struct ThreadPlan {
   std::string describe() const;
 };
 
+// Which arithmetic each model runs in. An explicit precision applies to both
+// models (float16: the decoder; the encoder stays float32). With `auto` (the
+// commands' default), a model computes in bfloat16 on a CPU with AMX or
+// AVX512-BF16, or in float16 on a CUDA device, only where its file records
+// that this stays within 0.005 SSIM of float32 (models/precision_check.h,
+// `spikevid check-precision --record`); otherwise in float32.
+struct PrecisionPlan {
+  bool automatic = false;
+  Precision encoder = Precision::float32, decoder = Precision::float32;
+  std::string encoder_why, decoder_why;  // automatic: the file's record, or why not
+  // One line for the user: what was chosen and why.
+  std::string describe() const;
+};
+
 struct LineResult {
   std::int64_t frames_in = 0, frames_out = 0;
   double mean_ssim = 0, mean_psnr = 0;  // NaN without inputs to score against
@@ -133,6 +155,9 @@ class Line {
   std::vector<std::string> stage_names() const;
 
   const ThreadPlan& thread_plan() const { return plan_; }
+  int batch() const { return config_.batch; }  // as chosen (auto resolved)
+  bool batch_auto() const { return batch_auto_; }
+  const PrecisionPlan& precision_plan() const { return precision_; }
   const EncoderInfo& encoder_info() const { return encoder_info_; }
   const TileGrid& grid() const { return grid_; }
   const std::string& source_description() const { return source_description_; }
@@ -147,6 +172,7 @@ class Line {
 
  private:
   void build();
+  void plan_precision();
   void plan_threads();
   template <class Port>
   void add_tail(Port spikes);
@@ -163,6 +189,7 @@ class Line {
   std::unique_ptr<FrameSink> sink_;
   std::unique_ptr<Pipeline> pipeline_;
   ThreadPlan plan_;
+  PrecisionPlan precision_;
   EncoderInfo encoder_info_;
   TileGrid grid_;
   std::string source_description_;
@@ -171,6 +198,7 @@ class Line {
   std::int64_t emitted_ = 0;
   std::atomic<std::int64_t> delivered_{0};
   bool ran_ = false;
+  bool batch_auto_ = false;
   std::mutex stop_mutex_;  // stop() from another thread while run() builds
   bool stop_pending_ = false;
 };

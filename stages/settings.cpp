@@ -1,6 +1,9 @@
 #include "stages/settings.h"
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "stages/gpu_lane.h"
 
@@ -18,6 +21,16 @@ Precision parse_precision_setting(const std::string& name) {
   if (name == "float16") return Precision::float16;
   throw std::invalid_argument("--precision: expected float32, bfloat16 or float16, got '" + name +
                               "'");
+}
+
+std::optional<Precision> parse_precision_or_auto(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  try {
+    return parse_precision_setting(name);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("--precision: expected auto, float32, bfloat16 or float16, got '" +
+                                name + "'");
+  }
 }
 
 const char* to_string(Device device) { return device == Device::cuda ? "cuda" : "cpu"; }
@@ -48,6 +61,20 @@ torch::ScalarType dtype_of(Precision p) {
 
 torch::Device torch_device(Device device) {
   return device == Device::cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+bool cpu_has_fast_bfloat16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w)
+      if (w == "amx_bf16" || w == "avx512_bf16") return true;
+    return false;  // every core lists the same flags
+  }
+  return false;
 }
 
 std::string settings_problem(Device device, Precision precision, bool cuda_graphs) {

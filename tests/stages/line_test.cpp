@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "io/spike_file.h"
+#include "models/model_file.h"
 #include "stages/null_sink.h"
 #include "stages/spike_files.h"
 #include "tests/io/temp_dir.h"
@@ -214,6 +215,64 @@ TEST_CASE("line: several decode workers give one worker's frames, in order", "[l
   CHECK(three.second == Approx(one.second).epsilon(1e-9));
   CHECK(automatic.first == Approx(one.first).epsilon(1e-9));
   CHECK(automatic.second == Approx(one.second).epsilon(1e-9));
+}
+
+TEST_CASE("line: precision auto uses bfloat16 only for models whose file records it is safe",
+          "[line]") {
+  const bool fast = cpu_has_fast_bfloat16();
+  auto c = synthetic_line(3);
+  c.view = View::none;
+  c.threads = 1;
+  c.precision = std::nullopt;  // auto
+  {
+    Line line(c);  // the shipped models: both record a bfloat16 check within 0.005 SSIM
+    const auto& p = line.precision_plan();
+    CHECK(p.automatic);
+    const auto expected = fast ? Precision::bfloat16 : Precision::float32;
+    CHECK(p.encoder == expected);
+    CHECK(p.decoder == expected);
+    CHECK_THAT(p.describe(), Catch::Matchers::Contains(fast ? "below float32 on" : "no AMX"));
+    CHECK(line.run().frames_out == 3);
+  }
+  // A copy of a decoder whose record is taken out: float32, and the reason said.
+  test::TempDir dir;
+  const auto copy = dir.file("linear.svm");
+  std::filesystem::copy_file(kWeights + "/linear-natural.svm", copy);
+  auto meta = read_model_file(copy).meta;
+  meta.erase("precision_check");
+  rewrite_model_meta(copy, meta);
+  c.decoder.decoder = copy;
+  {
+    Line line(c);
+    const auto& p = line.precision_plan();
+    CHECK(p.decoder == Precision::float32);
+    CHECK_THAT(p.describe(), Catch::Matchers::Contains(fast ? "not checked" : "no AMX"));
+  }
+  // An explicit precision is taken as it is.
+  c.precision = Precision::float32;
+  {
+    Line line(c);
+    CHECK_FALSE(line.precision_plan().automatic);
+    CHECK(line.precision_plan().decoder == Precision::float32);
+  }
+}
+
+TEST_CASE("line: batch auto is 8 offline and 1 live", "[line]") {
+  auto c = synthetic_line(20);
+  c.view = View::none;
+  c.threads = 1;
+  c.batch = 0;
+  {
+    Line line(c);
+    CHECK(line.batch() == kAutoBatch);
+    CHECK(line.batch_auto());
+    CHECK(line.run().frames_out == 20);
+  }
+  c.pacing = Pacing::live;
+  {
+    Line line(c);
+    CHECK(line.batch() == 1);
+  }
 }
 
 TEST_CASE("line: stop() before or during the run ends it, outputs finalized", "[line]") {

@@ -48,6 +48,13 @@ for a in "--decoder unet" "--epochs 0" "--batch 1" "--lr 0" "--lr-schedule step"
   check train --data "$in" -o "$out.svm" $a
 done
 check train -o "$out.svm"  # --data missing
+for a in "--precision float32" "--precision half" "--count -1" "--device tpu"; do
+  check check-precision --data "$in" $a
+done
+check check-precision  # --data missing
+for a in "--precision fast" "--batch some" "--batch -1"; do
+  check transcode "$in" -o "$out.mp4" $a
+done
 for a in "--grid 0" "--channels 0" "--epochs 0" "--batch 1" "--lr 2" "--minutes -1"; do
   check fit-encoder --data "$in" -o "$out.svm" $a
 done

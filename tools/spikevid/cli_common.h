@@ -29,6 +29,10 @@ struct CommonOptions {
 };
 // For options that take "auto" or a number: "auto" becomes 0.
 inline std::string auto_as_zero(std::string value) { return value == "auto" ? "0" : value; }
+// For counts that take "auto" but not 0 (--batch): checked before auto_as_zero.
+inline std::string not_zero(const std::string& value) {
+  return value == "0" ? std::string("must be at least 1, or auto") : std::string();
+}
 void add_common_options(CLI::App& app, CommonOptions& options);
 // Applies threads; returns "cpu" or "cuda" (throws UsageError on bad names,
 // std::runtime_error when CUDA is asked for and absent).
@@ -52,6 +56,7 @@ void set_command_line(int argc, char** argv);
 // Each file registers its subcommands.
 void add_train_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_check_precision_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_export_commands(CLI::App& app);
 void add_pack_command(CLI::App& app);       // not in LibTorch-only builds

@@ -59,8 +59,8 @@ struct BenchArgs {
   std::string view = "none";
 #endif
   std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
-      decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"float32"}, graphs{"off"};
-  std::vector<int> batches{1}, threads{0}, workers{0};  // 0: auto
+      decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"auto"}, graphs{"off"};
+  std::vector<int> batches{0}, threads{0}, workers{0};  // 0: auto
   double fps = 30;
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
   std::size_t warmup = 20;
@@ -72,9 +72,9 @@ struct BenchArgs {
 
 struct RunConfig {
   std::string encoder, decoder, device, tiles;
-  int batch = 1, threads = 0;  // 0: auto (stages/line.h, ThreadPlan)
-  std::string precision = "float32", graphs = "off";
-  int workers = 0;  // decode workers; 0: auto
+  int batch = 0, threads = 0;  // 0: auto (stages/line.h, kAutoBatch, ThreadPlan)
+  std::string precision = "auto", graphs = "off";  // auto: stages/line.h, PrecisionPlan
+  int workers = 0;                                 // decode workers; 0: auto
 };
 
 double encoder_flops(const EncoderInfo& e) {
@@ -206,7 +206,7 @@ LineConfig line_config(const BenchArgs& a, const RunConfig& rc, std::int64_t fra
                                         : View::side_by_side;
   c.sink = SinkKind::null;
   c.device = parse_device(rc.device);
-  c.precision = parse_precision_setting(rc.precision);
+  c.precision = parse_precision_or_auto(rc.precision);
   c.cuda_graphs = rc.graphs == "on";
   c.batch = rc.batch;
   c.threads = rc.threads;
@@ -235,10 +235,11 @@ void warm_up(Line& line, const std::vector<GrayImage>& pool, int batch) {
   (void)line.decode_stage()->process_batch(line.encode_stage()->process_batch(std::move(frames)));
 }
 
-RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& trace_path,
+RunResult run_one(const BenchArgs& a, const RunConfig& setting, const std::string& trace_path,
                   std::ostream& log) {
   const bool realtime = a.mode == "realtime";
   const std::int64_t frames = a.frames > 0 ? a.frames : realtime ? 300 : 600;
+  RunConfig rc = setting;  // its autos resolved once the line has chosen
   const bool cuda = rc.device == "cuda";
   torch::set_num_threads(std::max(1, rc.threads));
   auto config = line_config(a, rc, frames);
@@ -248,6 +249,8 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
     e2e.push_back(1e-6 * static_cast<double>(now_ns() - m.capture_ns));
   };
   Line line(config);
+  rc.batch = line.batch();
+  if (rc.precision == "auto") rc.precision = to_string(line.precision_plan().decoder);
   const ThreadPlan& plan = line.thread_plan();
   const int stage_threads = plan.decode_threads;  // per decode worker
   const TileGrid grid = line.grid();
@@ -346,25 +349,29 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   };
   const double fps = summary.fps;
   nlohmann::json j;
-  j["config"] = {{"mode", a.mode},
-                 {"source", a.source},
-                 {"frames", frames},
-                 {"warmup", a.warmup},
-                 {"fps_in", realtime ? a.fps : 0.0},
-                 {"encoder", rc.encoder},
-                 {"decoder", rc.decoder},
-                 {"decoder_architecture", decode.decoder().info().architecture},
-                 {"device", rc.device},
-                 {"tiles", rc.tiles},
-                 {"batch", rc.batch},
-                 {"precision", rc.precision},
-                 {"cuda_graphs", rc.graphs == "on"},
-                 {"view", a.view},
-                 {"sink", "null"},
-                 {"threads", rc.threads > 0 ? nlohmann::json(rc.threads) : nlohmann::json("auto")},
-                 {"threads_per_model_stage", stage_threads},
-                 {"encode_threads", plan.encode_threads},
-                 {"decode_workers", plan.decode_workers}};
+  j["config"] = {
+      {"mode", a.mode},
+      {"source", a.source},
+      {"frames", frames},
+      {"warmup", a.warmup},
+      {"fps_in", realtime ? a.fps : 0.0},
+      {"encoder", rc.encoder},
+      {"decoder", rc.decoder},
+      {"decoder_architecture", decode.decoder().info().architecture},
+      {"device", rc.device},
+      {"tiles", rc.tiles},
+      {"batch", rc.batch},
+      {"precision", rc.precision},
+      {"precision_setting", setting.precision},
+      {"precision_plan", line.precision_plan().describe()},
+      {"batch_setting", setting.batch > 0 ? nlohmann::json(setting.batch) : nlohmann::json("auto")},
+      {"cuda_graphs", rc.graphs == "on"},
+      {"view", a.view},
+      {"sink", "null"},
+      {"threads", rc.threads > 0 ? nlohmann::json(rc.threads) : nlohmann::json("auto")},
+      {"threads_per_model_stage", stage_threads},
+      {"encode_threads", plan.encode_threads},
+      {"decode_workers", plan.decode_workers}};
   j["stage_names"] = line.stage_names();
   j["fps"] = fps;
   j["sequential_fps"] = sequential_fps;
@@ -401,7 +408,9 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                   {"encoder_mflop_per_frame", enc_f * tiles / 1e6},
                   {"decoder_mflop_per_frame", dec_f * tiles / 1e6},
                   {"encoder_gflops", achieved(enc_f, enc_time) / 1e9},
-                  {"decoder_gflops", achieved(dec_f, dec_time) / 1e9},
+                  {"decoder_gflops", achieved(dec_f, dec_time) / 1e9},  // per worker thread
+                  // The line's decoder throughput, all workers together.
+                  {"decoder_gflops_line", dec_f * tiles * fps / 1e9},
                   {"decoder_fraction_of_peak", peak > 0 ? achieved(dec_f, dec_time) / peak : 0},
                   {"model_time", cuda && !dec_gpu.empty() ? "gpu (CUDA events)" : "wall clock"}};
   double diff = 0;  // from the CPU's float32 reconstruction
@@ -422,9 +431,10 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
                 {"encode_gpu_ms", stats_json(compute_latency_stats(enc_gpu))},
                 {"decode_gpu_ms", stats_json(compute_latency_stats(dec_gpu))},
                 {"max_abs_diff_vs_cpu", diff}};
-  log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch << ", "
-      << plan.describe() << ", " << rc.device;
-  if (cuda || rc.precision != "float32") log << " " << rc.precision;
+  log << "bench: " << rc.decoder << " " << rc.tiles << " batch " << rc.batch
+      << (line.batch_auto() ? " (auto)" : "") << ", " << plan.describe() << ", " << rc.device;
+  if (cuda || rc.precision != "float32" || setting.precision == "auto")
+    log << ", " << line.precision_plan().describe();
   if (cuda && rc.graphs == "on") log << " CUDA graphs";
   log << ", " << a.mode << ": " << std::fixed << std::setprecision(1) << fps << " frames/s";
   if (sequential_fps > 0)
@@ -439,8 +449,9 @@ RunResult run_one(const BenchArgs& a, const RunConfig& rc, const std::string& tr
   log << std::setprecision(2) << "compute: " << decode.decoder().info().architecture << " "
       << j["compute"]["decoder_gflops"].get<double>() << " GFLOP/s of a " << peak / 1e9
       << " GFLOP/s peak with " << stage_threads << " thread(s) ("
-      << 100 * j["compute"]["decoder_fraction_of_peak"].get<double>() << " %; matrix product "
-      << peaks.matmul / 1e9;
+      << 100 * j["compute"]["decoder_fraction_of_peak"].get<double>() << " % per worker; "
+      << j["compute"]["decoder_gflops_line"].get<double>() << " GFLOP/s on all "
+      << plan.decode_workers << " worker(s); matrix product " << peaks.matmul / 1e9;
   if (peaks.conv > 0) log << ", 3x3 convolution " << peaks.conv / 1e9;
   log << "; all cores: " << peak_all / 1e9 << "); CPU " << cpu / std::max(wall, 1e-9)
       << " cores; peak memory " << std::setprecision(0) << peak_rss_mb() << " MB\n";
@@ -497,7 +508,7 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
     received.store(i + 1);
   };
   Line p(config);
-  warm_up(p, synthetic_frames(p.grid()), rc.batch);
+  warm_up(p, synthetic_frames(p.grid()), p.batch());
   // Memory every second; the watchdog beside it.
   std::vector<double> rss;
   rss.reserve(static_cast<std::size_t>(a.soak_minutes * 60) + 16);
@@ -516,7 +527,7 @@ nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
   });
   log << "soak: " << a.soak_minutes << " min at " << a.fps << " frames/s (" << frames
       << " frames), live's line (" << a.view << " view, null sink), " << rc.decoder << ", "
-      << p.thread_plan().describe() << "\n";
+      << p.precision_plan().describe() << ", " << p.thread_plan().describe() << "\n";
   LineResult result;
   try {
     result = p.run();
@@ -591,8 +602,8 @@ void run_bench(BenchArgs& a) {
                        "--mode offline");
   const bool any_cpu = std::find(a.devices.begin(), a.devices.end(), "cpu") != a.devices.end();
   for (const auto& p : a.precisions)
-    if (p != "float32" && p != "float16" && p != "bfloat16")
-      throw UsageError("--precision: expected float32, float16 or bfloat16, got '" + p + "'");
+    if (p != "auto" && p != "float32" && p != "float16" && p != "bfloat16")
+      throw UsageError("--precision: expected auto, float32, float16 or bfloat16, got '" + p + "'");
     else if (p == "float16" && any_cpu)
       throw UsageError("--precision float16: half precision needs --device cuda alone");
   for (const auto& g : a.graphs)
@@ -638,6 +649,7 @@ void run_bench(BenchArgs& a) {
                     runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g, w});
   // The peaks first, before any pipeline has warmed or loaded the machine.
   for (const auto& rc : runs) {
+    if (rc.precision == "auto") continue;  // known once the line has chosen: measured then
     (void)measure_peak(std::max(1, rc.threads), rc.device, rc.precision);
     if (rc.device == "cpu")
       (void)measure_peak(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), "cpu",
@@ -749,9 +761,12 @@ void add_bench_command(CLI::App& app) {
   c->add_option("--warmup", a->warmup, "frames left out of the statistics")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--tiles", a->tiles, "tile grids, e.g. 1x1,2x2,8x8")->delimiter(',');
-  c->add_option("--batch", a->batches, "micro-batch sizes")
+  c->add_option("--batch", a->batches, "micro-batch sizes; auto: 8 offline, 1 realtime")
       ->delimiter(',')
-      ->check(CLI::Range(1, 1024));
+      ->check(not_zero)
+      ->transform(auto_as_zero)
+      ->check(CLI::Range(0, 1024))
+      ->default_str("auto");
   c->add_option("--threads", a->threads,
                 "LibTorch threads per model stage (per decode worker); auto: split the cores by "
                 "the stages' measured costs")
@@ -768,7 +783,8 @@ void add_bench_command(CLI::App& app) {
       ->default_str("auto");
   c->add_option("--device", a->devices, "cpu, cuda")->delimiter(',');
   c->add_option("--precision", a->precisions,
-                "float32; float16 (CUDA: the decoder); bfloat16 (both models; AMX on a CPU)")
+                "auto (per model, as the video commands); float32; float16 (CUDA: the decoder); "
+                "bfloat16 (both models; AMX or AVX512-BF16 on a CPU)")
       ->delimiter(',');
   c->add_option("--cuda-graphs", a->graphs,
                 "off, on: the decoder's forward pass as a CUDA graph (CUDA path)")

@@ -19,8 +19,8 @@ struct SyntheticArgs {
   SyntheticCaptureConfig source{TileGrid{}, 300, 0, 1};
   std::string tiles = "1x1";
   EncodeConfig encode;
-  std::string decoder = kDefaultDecoder, precision = "float32", cuda_graphs = "off";
-  int batch = 1;
+  std::string decoder = kDefaultDecoder, precision = "auto", cuda_graphs = "off";
+  int batch = 0;  // auto
   std::size_t capacity = 4;
   std::size_t warmup = 10;
   std::string stats_path, trace_path, csv_path;
@@ -47,7 +47,7 @@ void run_synthetic(SyntheticArgs& a) {
   std::unique_ptr<Line> line;
   try {
     c.tiles = parse_tile_grid(a.tiles);
-    c.precision = parse_precision_setting(a.precision);
+    c.precision = parse_precision_or_auto(a.precision);
     line = std::make_unique<Line>(c);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
@@ -56,7 +56,8 @@ void run_synthetic(SyntheticArgs& a) {
   const auto& g = line->grid();
   std::cout << "spikevid synthetic: " << r.frames_out << " frames of " << g.width() << "x"
             << g.height() << ", encoder " << line->encoder_info().id << ", decoder " << a.decoder
-            << ", batch " << a.batch << ", " << to_string(c.device) << ", "
+            << ", batch " << line->batch() << (line->batch_auto() ? " (auto)" : "") << ", "
+            << to_string(c.device) << ", " << line->precision_plan().describe() << ", "
             << line->thread_plan().describe() << "\n";
   if (!std::isnan(r.mean_ssim))
     std::cout << "reconstruction: mean SSIM " << std::fixed << std::setprecision(3) << r.mean_ssim
@@ -88,15 +89,20 @@ void add_synthetic_command(CLI::App& app) {
   c->add_option("--encoder", a->encode.encoder,
                 "encoder: model file, TorchScript .pt, or 'retina'");
   c->add_option("--decoder", a->decoder, "decoder model file or TorchScript .pt");
-  c->add_option("--precision", a->precision, "float32, bfloat16, float16 (CUDA)")
-      ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+  c->add_option("--precision", a->precision,
+                "auto (as the video commands), float32, bfloat16, float16 (CUDA)")
+      ->check(CLI::IsMember({"auto", "float32", "bfloat16", "float16"}));
   c->add_option("--cuda-graphs", a->cuda_graphs, "off, on: the decoder as a CUDA graph (CUDA)")
       ->check(CLI::IsMember({"off", "on"}));
   c->add_option("--fps", a->source.pace_fps,
                 "pace the source like a camera (0: as fast as possible, lossless)")
       ->check(CLI::Range(0.0, 10000.0));
-  c->add_option("--batch", a->batch, "largest micro-batch a model stage takes (not paced)")
-      ->check(CLI::Range(1, 1024));
+  c->add_option("--batch", a->batch,
+                "largest micro-batch a model stage takes (not paced); auto: 8, 1 when paced")
+      ->check(not_zero)
+      ->transform(auto_as_zero)
+      ->check(CLI::Range(0, 1024))
+      ->default_str("auto");
   c->add_option("--capacity", a->capacity, "channel capacity (not paced)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   c->add_option("--warmup", a->warmup, "frames left out of the statistics")
