@@ -1,4 +1,5 @@
-// libFuzzer target: the model file reader (.svm: header, JSON metadata, tensors).
+// libFuzzer target: the model file reader (.svm: header, JSON metadata, tensors)
+// and the precision record in its metadata.
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -6,6 +7,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "models/model_file.h"
+#include "models/precision_check.h"
 #include "tests/fuzz/fuzz_common.h"
 
 // SPIKEVID_FUZZ_SEED=DIR: write a valid input there first (the seed corpus).
@@ -21,7 +23,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = spikevid::fuzz::input_file(data, size, ".svm");
   try {
-    (void)spikevid::read_model_file(path);
+    const auto file = spikevid::read_model_file(path);
+    // What --precision auto reads from the meta: any JSON there, never a crash.
+    for (const char* p : {"bfloat16", "float16"}) {
+      (void)spikevid::precision_checked_ok(file.meta, p);
+      (void)spikevid::precision_check_summary(file.meta, p);
+    }
   } catch (const std::exception&) {
   }
   return 0;
