@@ -100,7 +100,7 @@ struct LineConfig {
 // workers on alternate batches; the encoder gets the remaining share, at least
 // one thread. One-thread workers win over one worker with several threads
 // because a 64x64 model leaves a second intra-op thread mostly waiting
-// (bench/RESULTS.md, "Threads"). The plan keeps the threads' expected busy
+// (bench/RESULTS.md, "Threads by cost"). The plan keeps the threads' expected busy
 // time within the cores: each stage's threads round its share of them.
 struct ThreadPlan {
   bool automatic = false;
