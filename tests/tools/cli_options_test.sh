@@ -69,5 +69,15 @@ check info
 check info /nonexistent/file
 check pack-data nonsense -o "$out.pack"
 check
+# A report named as one of the inputs: refused (exit 1, one line) before anything is read or written.
+cp "$in" "$out.copy"
+for cmd in "check-precision --data $out.copy --json $out.copy" "eval --data $out.copy --json $out.copy"; do
+  $sv $cmd >/dev/null 2>"$out.err"
+  got=$?
+  if [ "$got" != 1 ] || ! grep -q "is the input" "$out.err" || ! cmp -s "$in" "$out.copy"; then
+    echo "FAIL: spikevid $cmd -> exit $got: $(head -3 "$out.err")" >&2
+    failed=1
+  fi
+done
 [ $failed = 0 ] && echo "CLI options: all invalid values refused with one line, exit 2"
 exit $failed

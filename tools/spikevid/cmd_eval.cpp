@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "io/output_file.h"
 #include "models/dataset.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
@@ -217,6 +218,11 @@ void run_eval(EvalArgs& a) {
                                             parse_precision_setting(a.precision), false);
       !problem.empty())
     throw UsageError(problem);
+  {  // the reports must not be written over an input
+    std::vector<std::string> inputs{a.data, a.images_dir, a.clips, a.encoder, a.sid, a.linear};
+    for (const auto& spec : a.more) inputs.push_back(spec.substr(spec.find('=') + 1));
+    check_outputs({a.json_path, a.grid_path}, inputs);
+  }
   auto encoder = load_encoder(a.encoder, device);
   auto decoders = load_decoders(a, encoder->info(), device);
   if (a.precision == "bfloat16")

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "io/output_file.h"
 #include "models/dataset.h"
 #include "models/decoder.h"
 #include "models/encoder.h"
@@ -44,6 +45,11 @@ void run_check_precision(CheckArgs& a) {
           settings_problem(device.is_cuda() ? Device::cuda : Device::cpu, low, false);
       !problem.empty())
     throw UsageError(problem);
+  {  // the report must not be written over a model or the data (--record rewrites the models)
+    std::vector<std::string> inputs{a.data, a.encoder};
+    inputs.insert(inputs.end(), a.decoders.begin(), a.decoders.end());
+    check_outputs({a.json_path}, inputs);
+  }
   DatasetOptions o;
   o.device = device;
   const auto data = Dataset::load(a.data, o);
