@@ -2,7 +2,7 @@
 # The pipeline against the plain PyTorch loop (bench/peer.py), side by side in
 # one run, twice, interleaved (issue 14): the paper's SID at 64x64, encoder-cnn,
 # no view and a null sink, batch 1 and 8, float32 and bfloat16, on 2 cores.
-#   bench/peer.sh [OUT_DIR]    (about 9 minutes; run it on a quiet machine)
+#   bench/peer.sh [OUT_DIR]    (about 6 minutes; run it on a quiet machine)
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 S=build/tools/spikevid
@@ -15,17 +15,15 @@ date -u
 for round in 1 2; do
   $PY bench/peer.py --models out/ts --decoder sid-natural.pt --batch 1,8 --precision float32,bfloat16 \
     --threads 2 --json "$R/peer-$round.json" | tee "$R/peer-$round.txt"
-  # The line: the same work on the same 2 cores. auto (the default): the
-  # cores split by measured cost, the decoder as one-thread workers on
-  # alternate batches; t1, t2: the line before that, 1 or 2 LibTorch threads
-  # per model stage and one decode worker. --peer: the same plain loop in C++,
-  # over the line's own model objects.
-  for t in auto 1 2; do
-    w=1; [ $t = auto ] && w=auto
-    $S bench --decoder $sid --view none --batch 1,8 --precision float32,bfloat16 --threads $t \
-      --decode-workers $w --frames 600 --no-sequential --peer --json "$R/line-$round-t$t.json" \
-      > "$R/line-$round-t$t.txt" 2>&1
-    grep "^bench:" "$R/line-$round-t$t.txt"
-  done
+  # The line: the same work on the same 2 cores, threads auto (the default:
+  # the cores split by measured cost, the decoder as one-thread workers on
+  # alternate batches). Modules optimized (the default: BatchNorm folded, no
+  # dropout, channels-last convolutions) and as-trained (the line before
+  # that), interleaved. --peer: the same plain loop in C++, over the line's
+  # own model objects.
+  $S bench --decoder $sid --view none --batch 1,8 --precision float32,bfloat16 \
+    --modules optimized,as-trained --frames 600 --no-sequential --peer \
+    --json "$R/line-$round.json" > "$R/line-$round.txt" 2>&1
+  grep "^bench:\|^peer:" "$R/line-$round.txt"
 done
 date -u

@@ -1,5 +1,7 @@
 #include "models/decoder.h"
 
+#include <type_traits>
+
 #include <torch/torch.h>
 
 #include "models/encoder.h"
@@ -17,13 +19,17 @@ namespace {
 template <class Net>
 class ModuleDecoder final : public Decoder {
  public:
-  ModuleDecoder(Net net, DecoderInfo info) : net_(std::move(net)) {
+  ModuleDecoder(Net net, DecoderInfo info, Modules modules, torch::Device device)
+      : net_(std::move(net)) {
     info_ = std::move(info);
     net_->eval();
+    if constexpr (!std::is_same_v<Net, LinearDecoder>) {
+      if (modules == Modules::optimized) net_->prepare_for_inference(device.is_cpu());
+    }
   }
   torch::Tensor decode(const torch::Tensor& counts) override {
     torch::NoGradGuard no_grad;
-    return net_->forward(counts.flatten(1).to(dtype_)).clamp(0, 1).to(torch::kFloat32);
+    return net_->forward(counts.flatten(1).to(dtype_)).clamp(0, 1).to(torch::kFloat32).contiguous();
   }
   void to(torch::Device device) override { net_->to(device); }
   void set_precision(torch::ScalarType dtype) override {
@@ -48,7 +54,7 @@ void Decoder::save_torchscript(const std::string&) const {
 }
 
 std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo& encoder,
-                                      torch::Device device) {
+                                      torch::Device device, Modules modules) {
   const int expected_inputs = encoder.n_cells * encoder.bins;
   if (path.size() > 3 && path.compare(path.size() - 3, 3, ".pt") == 0)
     return load_torchscript_decoder(path, expected_inputs, encoder.image_size, device);
@@ -82,7 +88,7 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
   if (info.architecture == "sid") {
     Sid net(info.n_inputs);
     load_module_state(*net, file, path);
-    decoder = std::make_unique<ModuleDecoder<Sid>>(net, info);
+    decoder = std::make_unique<ModuleDecoder<Sid>>(net, info, modules, device);
   } else if (info.architecture == "sid-lite") {
     const auto width = info.meta.value("width", kSidLiteWidth);
     if (width < 1 || width > 16384)
@@ -90,11 +96,11 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
                                " out of range");
     SidLite net(info.n_inputs, width, has_ridge_path(info.meta));
     load_sid_lite_state(*net, file, path);
-    decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info);
+    decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info, modules, device);
   } else if (info.architecture == "linear") {
     LinearDecoder net(info.n_inputs, info.image_size);
     load_module_state(*net, file, path);
-    decoder = std::make_unique<ModuleDecoder<LinearDecoder>>(net, info);
+    decoder = std::make_unique<ModuleDecoder<LinearDecoder>>(net, info, modules, device);
   } else {
     throw std::runtime_error(path + ": unknown decoder architecture '" + info.architecture + "'");
   }

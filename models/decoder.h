@@ -7,6 +7,8 @@
 #include <torch/types.h>
 #include <nlohmann/json.hpp>
 
+#include "models/modules.h"
+
 namespace spikevid {
 
 struct EncoderInfo;
@@ -44,6 +46,6 @@ class Decoder {
 // `encoder`: a decoder trained with another encoder fails with one line
 // naming both.
 std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo& encoder,
-                                      torch::Device device);
+                                      torch::Device device, Modules modules = Modules::optimized);
 
 }  // namespace spikevid

@@ -8,6 +8,7 @@
 
 #include "io/output_file.h"
 #include "models/cnn_encoder.h"
+#include "models/inference.h"
 #include "models/linear_decoder.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
@@ -44,20 +45,6 @@ std::string ints(int64_t a, int64_t b) {
   return "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
 }
 
-// A layer's weight and bias with the BatchNorm after it folded in:
-// bn(W x + b) = (s W) x + s (b − mean) + β, s = γ / √(var + ε), per channel.
-template <class BatchNorm>
-std::pair<torch::Tensor, torch::Tensor> fold(const torch::Tensor& w, const torch::Tensor& b,
-                                             const BatchNorm& bn) {
-  torch::NoGradGuard no_grad;
-  const auto f32 = [](const torch::Tensor& t) { return t.detach().to(torch::kFloat32); };
-  auto scale = f32(bn.weight) / torch::sqrt(f32(bn.running_var) + bn.options.eps());
-  std::vector<int64_t> shape(w.dim(), 1);
-  shape[0] = -1;
-  auto bias = b.defined() ? f32(b) : torch::zeros_like(scale);
-  return {f32(w) * scale.view(shape), (bias - f32(bn.running_mean)) * scale + f32(bn.bias)};
-}
-
 // `x` := the sequential applied to `x` (eval mode: no dropout).
 void emit(Script& s, const nn::Sequential& seq, const std::string& x) {
   const auto n = seq->size();
@@ -66,7 +53,7 @@ void emit(Script& s, const nn::Sequential& seq, const std::string& x) {
     const auto next_bn2d = i + 1 < n ? seq->ptr(i + 1)->as<nn::BatchNorm2dImpl>() : nullptr;
     const auto next_bn1d = i + 1 < n ? seq->ptr(i + 1)->as<nn::BatchNorm1dImpl>() : nullptr;
     if (const auto* conv = m->as<nn::Conv2dImpl>()) {
-      auto [w, b] = next_bn2d ? fold(conv->weight, conv->bias, *next_bn2d)
+      auto [w, b] = next_bn2d ? fold_batchnorm(conv->weight, conv->bias, *next_bn2d)
                               : std::make_pair(conv->weight, conv->bias);
       if (next_bn2d) ++i;
       const auto& o = conv->options;
@@ -83,7 +70,7 @@ void emit(Script& s, const nn::Sequential& seq, const std::string& x) {
              (b.defined() ? s.tensor(b) : std::string("None")) + ", " +
              ints(o.stride()->at(0), o.stride()->at(1)) + ", " + p + ")");
     } else if (const auto* lin = m->as<nn::LinearImpl>()) {
-      auto [w, b] = next_bn1d ? fold(lin->weight, lin->bias, *next_bn1d)
+      auto [w, b] = next_bn1d ? fold_batchnorm(lin->weight, lin->bias, *next_bn1d)
                               : std::make_pair(lin->weight, lin->bias);
       if (next_bn1d) ++i;
       s.line(x + " = torch.linear(" + x + ", " + s.tensor(w) + ", " + s.tensor(b) + ")");

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "models/inference.h"
+
 namespace spikevid {
 namespace nn = torch::nn;
 
@@ -57,6 +59,12 @@ void fit_min_max(const torch::Tensor& counts, torch::Tensor& min, torch::Tensor&
 
 void SidImpl::fit_input_scaling(const torch::Tensor& counts) {
   fit_min_max(counts, input_min, input_range);
+}
+
+void SidImpl::prepare_for_inference(bool channels_last) {
+  dense = nn::Sequential(replace_module("dense", fold_for_inference(dense)));
+  autoencoder = nn::Sequential(replace_module("autoencoder", fold_for_inference(autoencoder)));
+  if (channels_last) conv_weights_channels_last(*this);
 }
 
 torch::Tensor SidImpl::dense_image(const torch::Tensor& counts) {

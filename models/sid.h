@@ -24,6 +24,10 @@ struct SidImpl : torch::nn::Module {
   torch::Tensor dense_image(const torch::Tensor& counts);
   // Sets the min-max scaling from training counts [M,N].
   void fit_input_scaling(const torch::Tensor& counts);
+  // For inference only, at load (models/inference.h): every BatchNorm folded
+  // into the layer before it, no dropout, and with `channels_last` the
+  // convolution weights channels-last. Not to be trained after.
+  void prepare_for_inference(bool channels_last);
 
   int64_t n_inputs;
   torch::nn::Sequential dense{nullptr}, autoencoder{nullptr};

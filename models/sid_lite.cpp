@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "models/inference.h"
 #include "models/linear_decoder.h"
 #include "models/sid.h"
 
@@ -71,6 +72,14 @@ void SidLiteImpl::start_from_ridge(const LinearDecoderImpl& r) {
 
 void SidLiteImpl::fit_input_scaling(const torch::Tensor& counts) {
   fit_min_max(counts, input_min, input_range);
+}
+
+void SidLiteImpl::prepare_for_inference(bool channels_last) {
+  dense = nn::Sequential(replace_module("dense", fold_for_inference(dense)));
+  down1 = nn::Sequential(replace_module("down1", fold_for_inference(down1)));
+  down2 = nn::Sequential(replace_module("down2", fold_for_inference(down2)));
+  merge = nn::Sequential(replace_module("merge", fold_for_inference(merge)));
+  if (channels_last) conv_weights_channels_last(*this);
 }
 
 torch::Tensor SidLiteImpl::dense_image(const torch::Tensor& counts) {

@@ -32,6 +32,10 @@ struct SidLiteImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
   void fit_input_scaling(const torch::Tensor& counts);
+  // For inference only, at load (models/inference.h): every BatchNorm folded
+  // into the layer before it, no dropout, and with `channels_last` the
+  // convolution weights channels-last. Not to be trained after.
+  void prepare_for_inference(bool channels_last);
   // The ridge path from a fitted linear decoder (fixed: no gradient).
   void set_ridge(const LinearDecoderImpl& ridge);
   // set_ridge(), and the dense stage's last layer and `out` to zero (the

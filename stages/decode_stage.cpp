@@ -15,7 +15,7 @@ namespace spikevid {
 DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
     : config_(std::move(config)),
       device_(torch_device(config_.device)),
-      decoder_(load_decoder(config_.decoder, encoder, device_)),
+      decoder_(load_decoder(config_.decoder, encoder, device_, config_.modules)),
       lane_(make_gpu_lane(to_string(config_.device))) {
   if (const auto problem = settings_problem(config_.device, config_.precision, config_.cuda_graphs);
       !problem.empty())

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "models/modules.h"
 #include "stages/encode_stage.h"
 #include "stages/items.h"
 #include "stages/settings.h"
@@ -38,6 +39,7 @@ struct DecodeConfig {
   bool cuda_graphs = false;  // the decoder's forward pass as a CUDA graph (CUDA path only)
   int max_batch = 1;         // the most frames per process_batch (the graph's capacity)
   int threads = 0;           // LibTorch threads of the thread that runs the stage (0: as set)
+  Modules modules = Modules::optimized;  // the network as loaded (models/modules.h)
 };
 
 class DecodeStage {

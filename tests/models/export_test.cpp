@@ -12,20 +12,11 @@
 #include "tests/models/test_data.h"
 
 using namespace spikevid;
+using spikevid::testing::perturb;
+using spikevid::testing::randomize;
 using spikevid::testing::TempDir;
 
 namespace {
-
-// Weights and BatchNorm statistics away from their starting values, so that
-// folding is put to the test.
-void perturb(torch::nn::Module& m) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : m.parameters()) p.add_(torch::randn_like(p) * 0.05);
-  for (auto& b : m.named_buffers()) {
-    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.2);
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-  }
-}
 
 torch::Tensor run_script(torch::jit::Module m, const TempDir& dir, const std::string& name,
                          const torch::Tensor& x) {
@@ -59,10 +50,7 @@ TEST_CASE("export: TorchScript decoders give the C++ decoders' images", "[export
   SidLite lite(300, 48, /*ridge_path=*/true);
   {
     LinearDecoder ridge(300, 64);
-    torch::NoGradGuard no_grad;
-    ridge->input_mean.uniform_(0, 3);
-    ridge->weight.normal_(0, 0.01);
-    ridge->output_mean.uniform_(0, 1);
+    randomize(*ridge);
     lite->set_ridge(*ridge);
   }
   perturb(*lite);
@@ -73,12 +61,7 @@ TEST_CASE("export: TorchScript decoders give the C++ decoders' images", "[export
                         run_net(lite, counts), 1e-4, 1e-4));
 
   LinearDecoder linear(300, 64);
-  {
-    torch::NoGradGuard no_grad;
-    linear->input_mean.uniform_(0, 3);
-    linear->weight.normal_(0, 0.01);
-    linear->output_mean.uniform_(0, 1);
-  }
+  randomize(*linear);
   CHECK(torch::allclose(run_script(to_torchscript(*linear), dir, "linear.pt", counts),
                         run_net(linear, counts), 1e-5, 1e-5));
 }

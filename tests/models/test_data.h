@@ -7,7 +7,12 @@
 
 #include <unistd.h>
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
 #include "io/pack_file.h"
+#include "models/linear_decoder.h"
 
 namespace spikevid::testing {
 
@@ -23,6 +28,25 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string operator/(const std::string& f) const { return (path / f).string(); }
 };
+
+// Weights and BatchNorm statistics away from their starting values, so that
+// folding is put to the test.
+inline void perturb(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters()) p.add_(torch::randn_like(p) * 0.05);
+  for (auto& b : m.named_buffers()) {
+    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.2);
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+  }
+}
+
+// A fitted-looking ridge decoder: means and small weights at random.
+inline void randomize(LinearDecoderImpl& ridge) {
+  torch::NoGradGuard no_grad;
+  ridge.input_mean.uniform_(0, 3);
+  ridge.weight.normal_(0, 0.01);
+  ridge.output_mean.uniform_(0, 1);
+}
 
 // A photo pack: smooth random scenes (sums of blobs), two per split. With
 // `clips`, a view mix and a 5-frame clip in each split too (frames of the same

@@ -100,6 +100,33 @@ TEST_CASE("bfloat16 on the CPU: the models' rates and images stay close to float
   CHECK(largest > 0);  // the decoder did run in bfloat16
 }
 
+TEST_CASE("the shipped decoders prepared for inference give their images as trained", "[stages]") {
+  // models/inference.h, at load: BatchNorm folded, no dropout, channels-last
+  // convolutions; float32 and bfloat16 (the precision auto picks here).
+  auto enc = load_encoder(kWeights + "/encoder-cnn.svm", torch::kCPU);
+  torch::manual_seed(8);
+  const auto counts = enc->spikes(torch::rand({6, 1, 64, 64}));
+  for (const auto* name : {"/sid-natural.svm", "/sid-lite-natural.svm", "/linear-natural.svm"}) {
+    for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      auto trained = load_decoder(kWeights + name, enc->info(), torch::kCPU, Modules::as_trained);
+      auto prepared = load_decoder(kWeights + name, enc->info(), torch::kCPU);
+      trained->set_precision(dtype);
+      prepared->set_precision(dtype);
+      const auto want = trained->decode(counts);
+      const auto got = prepared->decode(counts);
+      const torch::Tensor diff = (got - want).abs();
+      INFO(name << (dtype == torch::kFloat32 ? " float32" : " bfloat16") << ": mean difference "
+                << diff.mean().item<double>() << ", largest " << diff.max().item<double>());
+      CHECK(got.is_contiguous());
+      if (dtype == torch::kFloat32) {
+        CHECK(diff.max().item<double>() < 1e-5);
+      } else {  // bfloat16 rounds the folded weights once, as trained rounds each step
+        CHECK(diff.mean().item<double>() < 0.01);
+      }
+    }
+  }
+}
+
 TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and without graphs",
           "[stages][gpu]") {
   if (!torch::cuda::is_available() || !have_cuda_path()) {

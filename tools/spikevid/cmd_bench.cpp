@@ -59,7 +59,8 @@ struct BenchArgs {
   std::string view = "none";
 #endif
   std::vector<std::string> tiles{"1x1"}, encoders{"models/weights/encoder-cnn.svm"},
-      decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"auto"}, graphs{"off"};
+      decoders{kDefaultDecoder}, devices{"cpu"}, precisions{"auto"}, graphs{"off"},
+      modules{"optimized"};
   std::vector<int> batches{0}, threads{0}, workers{0};  // 0: auto
   double fps = 30;
   std::int64_t frames = 0;  // 0: 600 offline, 300 realtime
@@ -75,6 +76,7 @@ struct RunConfig {
   int batch = 0, threads = 0;  // 0: auto (stages/line.h, kAutoBatch, ThreadPlan)
   std::string precision = "auto", graphs = "off";  // auto: stages/line.h, PrecisionPlan
   int workers = 0;                                 // decode workers; 0: auto
+  std::string modules = "optimized";               // or as-trained (models/modules.h)
 };
 
 double encoder_flops(const EncoderInfo& e) {
@@ -201,6 +203,7 @@ LineConfig line_config(const BenchArgs& a, const RunConfig& rc, std::int64_t fra
   c.tiles = parse_tile_grid(rc.tiles);
   c.encode.encoder = rc.encoder;
   c.decoder.decoder = rc.decoder;
+  c.decoder.modules = rc.modules == "as-trained" ? Modules::as_trained : Modules::optimized;
   c.view = a.view == "none"             ? View::none
            : a.view == "reconstruction" ? View::reconstruction
                                         : View::side_by_side;
@@ -366,6 +369,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& setting, const std::strin
       {"precision_plan", line.precision_plan().describe()},
       {"batch_setting", setting.batch > 0 ? nlohmann::json(setting.batch) : nlohmann::json("auto")},
       {"cuda_graphs", rc.graphs == "on"},
+      {"modules", rc.modules},
       {"view", a.view},
       {"sink", "null"},
       {"threads", rc.threads > 0 ? nlohmann::json(rc.threads) : nlohmann::json("auto")},
@@ -436,6 +440,7 @@ RunResult run_one(const BenchArgs& a, const RunConfig& setting, const std::strin
   if (cuda || rc.precision != "float32" || setting.precision == "auto")
     log << ", " << line.precision_plan().describe();
   if (cuda && rc.graphs == "on") log << " CUDA graphs";
+  if (rc.modules != "optimized") log << ", modules " << rc.modules;
   log << ", " << a.mode << ": " << std::fixed << std::setprecision(1) << fps << " frames/s";
   if (sequential_fps > 0)
     log << " (one thread, one stage after another: " << sequential_fps << "; efficiency "
@@ -483,9 +488,9 @@ double rss_mb() {
 // watchdog that stops the run if no frame arrives for 10 s (a deadlock would
 // end it there).
 nlohmann::json run_soak(const BenchArgs& a, std::ostream& log) {
-  const RunConfig rc{a.encoders.front(),   a.decoders.front(), a.devices.front(),
-                     a.tiles.front(),      a.batches.front(),  a.threads.front(),
-                     a.precisions.front(), a.graphs.front(),   a.workers.front()};
+  const RunConfig rc{a.encoders.front(), a.decoders.front(), a.devices.front(),    a.tiles.front(),
+                     a.batches.front(),  a.threads.front(),  a.precisions.front(), a.graphs.front(),
+                     a.workers.front(),  a.modules.front()};
   const auto frames = static_cast<std::int64_t>(a.soak_minutes * 60 * a.fps);
   torch::set_num_threads(std::max(1, rc.threads));
   BenchArgs realtime = a;
@@ -646,7 +651,8 @@ void run_bench(BenchArgs& a) {
               for (const auto& prec : a.precisions)
                 for (const auto& g : a.graphs)
                   for (int w : a.workers)
-                    runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g, w});
+                    for (const auto& m : a.modules)
+                      runs.push_back(RunConfig{enc, dec, dev, t, b, th, prec, g, w, m});
   // The peaks first, before any pipeline has warmed or loaded the machine.
   for (const auto& rc : runs) {
     if (rc.precision == "auto") continue;  // known once the line has chosen: measured then
@@ -789,6 +795,12 @@ void add_bench_command(CLI::App& app) {
   c->add_option("--cuda-graphs", a->graphs,
                 "off, on: the decoder's forward pass as a CUDA graph (CUDA path)")
       ->delimiter(',');
+  c->add_option("--modules", a->modules,
+                "optimized (the default: BatchNorm folded, no dropout, channels-last "
+                "convolutions on the CPU), as-trained (the decoder's modules as its file holds "
+                "them): to measure what the load-time optimizations gain")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"optimized", "as-trained"}));
   c->add_option("--encoder", a->encoders, "encoders")->delimiter(',');
   c->add_option("--decoder", a->decoders, "decoders")->delimiter(',');
   c->add_option("--soak", a->soak_minutes,
