@@ -1,8 +1,11 @@
 #pragma once
 // Runs a batched transform: `std::vector<U> fn(std::vector<T>)` on up to
-// max_batch items that are already waiting. It never waits to fill a batch:
-// waiting would add latency to the first frame for a throughput gain the
-// device only sees when frames pile up anyway. fn returns one output per
+// max_batch items. BatchFill::waiting (live): the items already waiting; it
+// never waits to fill a batch: waiting would add latency to the first frame
+// for a throughput gain the device only sees when frames pile up anyway.
+// BatchFill::full (offline): it waits for max_batch items or the end of the
+// stream, so batch composition, and float results, do not depend on timing.
+// fn returns one output per
 // input, in order (a null output forwards nothing). A keep_latest edge holds
 // one item, so batches behind it are always 1: give a batched stage a block or
 // drop_newest edge with capacity >= max_batch.
@@ -21,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/pipeline_config.h"
 #include "pipeline/stage_runner.h"
 
 namespace spikevid::detail {
@@ -29,11 +33,13 @@ template <typename In, typename Out, typename F>
 class BatchRunner final : public StageRunner {
  public:
   BatchRunner(std::string name, int index, RunContext& context, Channel<In>* input,
-              std::size_t max_batch, F fn, int workers = 1)
+              std::size_t max_batch, F fn, int workers = 1,
+              BatchFill fill = BatchFill::waiting)
       : StageRunner(std::move(name), index, context),
         input_(input),
         max_batch_(max_batch),
         workers_(workers),
+        fill_(fill),
         fn_(std::move(fn)) {
     if (workers_ < 1)
       throw std::invalid_argument("stage '" + this->name() + "': workers must be >= 1");
@@ -79,8 +85,17 @@ class BatchRunner final : public StageRunner {
         if (!first) break;
         batch.reserve(max_batch_);
         batch.push_back(std::move(*first));
-        In more{};
-        while (batch.size() < max_batch_ && input_->try_pop(more)) batch.push_back(std::move(more));
+        if (fill_ == BatchFill::full) {
+          while (batch.size() < max_batch_) {
+            std::optional<In> next = input_->pop();  // blocks; none: end of stream or stop
+            if (!next) break;
+            batch.push_back(std::move(*next));
+          }
+        } else {
+          In more{};
+          while (batch.size() < max_batch_ && input_->try_pop(more))
+            batch.push_back(std::move(more));
+        }
         ticket = tickets_++;
       }
       const std::int64_t enter = now();
@@ -145,6 +160,7 @@ class BatchRunner final : public StageRunner {
   Channel<In>* input_;
   std::size_t max_batch_;
   int workers_;
+  BatchFill fill_;
   F fn_;
   Output<Out> output_;
   std::mutex input_mutex_;  // one worker pops at a time; guards tickets_

@@ -58,14 +58,16 @@ class Pipeline {
   Port<TransformItem<Out, F, In>> add_transform(std::string name, Port<In> in, F fn,
                                                 std::optional<ChannelConfig> edge = {});
 
-  // fn(std::vector<T>) -> std::vector<U>, on 1..max_batch items already waiting.
+  // fn(std::vector<T>) -> std::vector<U>, on 1..max_batch items: those already
+  // waiting, or with BatchFill::full max_batch of them (fewer only at the end).
   // workers > 1: that many threads call fn on successive batches at once, the
   // outputs leave in input order (batch_runner.h); fn must be thread-safe.
   template <typename Out = detail::Deduced, typename In, typename F>
   Port<BatchItem<Out, F, In>> add_batch_transform(std::string name, Port<In> in,
                                                   std::size_t max_batch, F fn,
                                                   std::optional<ChannelConfig> edge = {},
-                                                  int workers = 1);
+                                                  int workers = 1,
+                                                  BatchFill fill = BatchFill::waiting);
 
   // The last stage; fn(T), its return value ignored.
   template <typename In, typename F>

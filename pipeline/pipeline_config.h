@@ -11,6 +11,14 @@
 
 namespace spikevid {
 
+// How a batched stage forms a batch (Pipeline::add_batch_transform).
+// waiting: the items already waiting, 1..max_batch; it never waits (live).
+// full: it waits for max_batch items or the end of the stream, so every batch
+// but the last is full (offline: which frames share a model call, and with it
+// float rounding, no longer depends on timing; a run gives the same results
+// every time).
+enum class BatchFill { waiting, full };
+
 struct PipelineConfig {
   // Every edge's capacity and policy unless the builder call names its own.
   ChannelConfig channel;

@@ -36,7 +36,7 @@ template <typename Out, typename In, typename F>
 Port<BatchItem<Out, F, In>> Pipeline::add_batch_transform(std::string name, Port<In> in,
                                                           std::size_t max_batch, F fn,
                                                           std::optional<ChannelConfig> edge,
-                                                          int workers) {
+                                                          int workers, BatchFill fill) {
   using U = BatchItem<Out, F, In>;
   static_assert(kIsFramePtr<U>,
                 "items are shared_ptr<X> or unique_ptr<X>, X with a FrameMeta meta");
@@ -45,7 +45,7 @@ Port<BatchItem<Out, F, In>> Pipeline::add_batch_transform(std::string name, Port
   check_can_add(name, false);
   Channel<In>* input = connect(in, name, edge);
   auto runner = std::make_unique<detail::BatchRunner<In, U, F>>(
-      std::move(name), next_index(), context_, input, max_batch, std::move(fn), workers);
+      std::move(name), next_index(), context_, input, max_batch, std::move(fn), workers, fill);
   Port<U> port(&runner->port(), next_index());
   stages_.push_back(std::move(runner));
   return port;

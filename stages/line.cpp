@@ -330,7 +330,7 @@ void Line::add_tail(Port spikes) {
   auto recon = p.template add_batch_transform<ReconstructionPtr>(
       "decode", spikes, batch,
       [this](std::vector<SpikesPtr> v) { return decode_->process_batch(std::move(v)); },
-      std::nullopt, plan_.decode_workers);
+      std::nullopt, plan_.decode_workers, batch_fill());
   const auto delivered = [this](const FrameMeta& m) {
     delivered_.fetch_add(1, std::memory_order_relaxed);
     if (config_.on_output) config_.on_output(m);
@@ -392,7 +392,8 @@ void Line::build() {
       "preprocess", captured, [this](CapturedPtr c) { return preprocess_->process(std::move(c)); });
   auto spikes = p.add_batch_transform<SpikesPtr>(
       "encode", frames, static_cast<std::size_t>(config_.batch),
-      [this](std::vector<FramePtr> v) { return encode_->process_batch(std::move(v)); });
+      [this](std::vector<FramePtr> v) { return encode_->process_batch(std::move(v)); },
+      std::nullopt, 1, batch_fill());
   if (!decode_) {
     p.add_sink("record", spikes, [this](SpikesPtr s) {
       const auto meta = s->meta;

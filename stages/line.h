@@ -25,6 +25,7 @@
 #include "models/encoder.h"
 #include "pipeline/latency_recorder.h"
 #include "pipeline/overflow.h"
+#include "pipeline/pipeline_config.h"
 #include "stages/capture.h"
 #include "stages/decode_stage.h"
 #include "stages/encode_stage.h"
@@ -157,6 +158,12 @@ class Line {
   const ThreadPlan& thread_plan() const { return plan_; }
   int batch() const { return config_.batch; }  // as chosen (auto resolved)
   bool batch_auto() const { return batch_auto_; }
+  // Offline, the model stages fill every batch (all but the last hold
+  // batch() frames), so a run's results do not depend on timing; live, they
+  // take what is waiting (pipeline/pipeline_config.h, BatchFill).
+  BatchFill batch_fill() const {
+    return config_.pacing == Pacing::offline ? BatchFill::full : BatchFill::waiting;
+  }
   const PrecisionPlan& precision_plan() const { return precision_; }
   const EncoderInfo& encoder_info() const { return encoder_info_; }
   const TileGrid& grid() const { return grid_; }

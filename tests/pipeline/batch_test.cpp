@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -175,6 +176,68 @@ TEST_CASE("stop ends a run whose batched stage has several workers", "[pipeline]
   });
   p.run();
   CHECK(seen >= 100);
+  CHECK(p.stop_requested());
+}
+
+// Offline: a batch is max_batch frames whatever the timing (a slow source
+// here, so a stage that took what was waiting would see single frames); the
+// last is what is left at the end of the stream.
+TEST_CASE("a batched transform that fills its batches waits for max_batch or the end",
+          "[pipeline][batch]") {
+  for (int workers : {1, 2}) {
+    Pipeline p(PipelineConfig{ChannelConfig{8, Overflow::block}});
+    std::uint64_t next = 0;
+    auto a = p.add_source("source", [&]() -> std::optional<FramePtr> {
+      if (next == 11) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      auto frame = std::make_unique<Frame>();
+      frame->value = next++;
+      return frame;
+    });
+    std::mutex mutex;
+    std::vector<std::size_t> sizes;
+    auto b = p.add_batch_transform(
+        "batch", a, 4,
+        [&](std::vector<FramePtr> batch) {
+          std::lock_guard<std::mutex> lock(mutex);
+          sizes.push_back(batch.size());
+          return batch;
+        },
+        std::nullopt, workers, BatchFill::full);
+    std::vector<std::uint64_t> values;
+    p.add_sink("sink", b, [&](FramePtr f) { values.push_back(f->value); });
+    p.run();
+    INFO(workers << " worker(s)");
+    CHECK(sizes == std::vector<std::size_t>{4, 4, 3});
+    REQUIRE(values.size() == 11);
+    for (std::uint64_t i = 0; i < values.size(); ++i) CHECK(values[i] == i);
+  }
+}
+
+TEST_CASE("stop ends a run whose batched stage waits to fill a batch", "[pipeline][batch]") {
+  Pipeline p(PipelineConfig{ChannelConfig{8, Overflow::block}});
+  std::uint64_t made = 0;
+  auto a = p.add_source("source", [&]() -> std::optional<FramePtr> {
+    if (made == 6) {  // then stalls: nothing this time, and never again
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return FramePtr{};
+    }
+    ++made;
+    return std::make_unique<Frame>();
+  });
+  std::atomic<std::uint64_t> seen{0};
+  auto b = p.add_batch_transform(
+      "batch", a, 4, [](std::vector<FramePtr> batch) { return batch; }, std::nullopt, 1,
+      BatchFill::full);
+  p.add_sink("sink", b, [&](FramePtr) { ++seen; });
+  std::thread stopper([&] {
+    while (seen.load() < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    p.stop();  // two frames wait for two more that never come
+  });
+  p.run();
+  stopper.join();
+  CHECK(seen.load() >= 4);
   CHECK(p.stop_requested());
 }
 

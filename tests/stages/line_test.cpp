@@ -190,17 +190,17 @@ TEST_CASE("line: --threads auto splits the cores by measured cost; explicit sett
 // Each Reconstruction carries its own input, so a mean score alone would not
 // see frames out of order: the sink checks the sequence numbers, and the exact
 // mean shows the same spikes decoded to the same images (auto's measuring
-// calls must not move the Poisson draws either). Batch 1: a batched stage
-// takes what is waiting, and in float32 oneDNN's results depend on how many
-// frames share a call (up to 4e-5 in the encoder's rates, 2e-7 in the images;
-// bfloat16's do not), so with larger batches the frames would differ in the
-// last bits from run to run whatever the workers.
+// calls must not move the Poisson draws either). Batch 4, float32: offline
+// batches are always full (BatchFill::full), so the same frames share each
+// model call whatever the timing and the workers; oneDNN's float32 results
+// depend on that (up to 4e-5 in the encoder's rates, 2e-7 in the images).
 TEST_CASE("line: several decode workers give one worker's frames, in order", "[line]") {
   auto run = [](int threads, int workers) {
     auto c = synthetic_line(24);
     c.tiles = parse_tile_grid("1x2");
     c.view = View::reconstruction;
-    c.batch = 1;
+    c.batch = 4;
+    c.precision = Precision::float32;
     c.threads = threads;
     c.decode_workers = workers;
     std::uint64_t expected = 0;
@@ -215,8 +215,8 @@ TEST_CASE("line: several decode workers give one worker's frames, in order", "[l
   const auto one = run(1, 1);
   const auto three = run(1, 3);
   const auto automatic = run(0, 0);
-  CHECK(three.first == Approx(one.first).epsilon(1e-9));
-  CHECK(three.second == Approx(one.second).epsilon(1e-9));
+  CHECK(three.first == one.first);  // bit for bit
+  CHECK(three.second == one.second);
   // auto may give the encoder more than one thread on a larger machine, which
   // moves float32 results in the last bits; other Poisson draws would move the
   // mean by 1e-4 or more.
