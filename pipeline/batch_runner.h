@@ -33,8 +33,7 @@ template <typename In, typename Out, typename F>
 class BatchRunner final : public StageRunner {
  public:
   BatchRunner(std::string name, int index, RunContext& context, Channel<In>* input,
-              std::size_t max_batch, F fn, int workers = 1,
-              BatchFill fill = BatchFill::waiting)
+              std::size_t max_batch, F fn, int workers = 1, BatchFill fill = BatchFill::waiting)
       : StageRunner(std::move(name), index, context),
         input_(input),
         max_batch_(max_batch),
