@@ -1,0 +1,339 @@
+#include "io/spike_stream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <zlib.h>
+#include <nlohmann/json.hpp>
+
+namespace spikevid::stream {
+namespace {
+
+constexpr char kMagic[4] = {'S', 'V', 'S', '1'};
+constexpr const char* kFormat = "spikevid-stream-1";
+
+void put_u16(std::string& s, std::uint16_t v) {
+  s.push_back(static_cast<char>(v & 0xff));
+  s.push_back(static_cast<char>(v >> 8));
+}
+void put_u32(std::string& s, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_u64(std::string& s, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::uint64_t get_le(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+void put_leb(std::string& s, std::uint32_t v) {
+  while (v >= 0x80) {
+    s.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  s.push_back(static_cast<char>(v));
+}
+// A LEB128 value of at most 3 bytes (kMaxCount fits in 17 bits) at data[pos].
+std::uint32_t get_leb(const std::uint8_t* data, std::size_t size, std::size_t& pos) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (pos >= size) throw StreamError("frame: counts end inside an escaped count");
+    const std::uint8_t b = data[pos++];
+    v |= static_cast<std::uint32_t>(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) return v;
+  }
+  throw StreamError("frame: an escaped count longer than 3 bytes");
+}
+
+std::uint16_t to_count(float c) {
+  if (!(c > 0)) return 0;  // also NaN
+  return static_cast<std::uint16_t>(std::min<double>(std::lround(c), kMaxCount));
+}
+
+std::string deflate(const std::string& in) {
+  uLongf size = compressBound(static_cast<uLong>(in.size()));
+  std::string out(size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(out.data()), &size,
+                reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()),
+                Z_BEST_SPEED) != Z_OK)
+    throw StreamError("frame: deflate failed");
+  out.resize(size);
+  return out;
+}
+
+// Inflates at most `limit` bytes; more, or a damaged stream, is an error.
+std::string inflate_bounded(const std::uint8_t* data, std::size_t size, std::size_t limit) {
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) throw StreamError("frame: inflate failed to start");
+  std::string out(limit + 1, '\0');  // one byte more: output past the limit is seen
+  z.next_in = const_cast<Bytef*>(data);
+  z.avail_in = static_cast<uInt>(size);
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  const std::size_t produced = out.size() - z.avail_out;
+  const bool used_all = z.avail_in == 0;
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw StreamError("frame: deflated counts are damaged or too large");
+  if (!used_all) throw StreamError("frame: bytes after the deflated counts");
+  if (produced > limit) throw StreamError("frame: deflated counts are too large");
+  out.resize(produced);
+  return out;
+}
+
+std::string bytes_code(const float* counts, std::size_t n) {
+  std::string s;
+  s.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = to_count(counts[i]);
+    if (c < 255) {
+      s.push_back(static_cast<char>(c));
+    } else {
+      s.push_back(static_cast<char>(255));
+      put_leb(s, c - 255u);
+    }
+  }
+  return s;
+}
+
+std::string crumbs_code(const float* counts, std::size_t n) {
+  std::string s((n + 3) / 4, '\0');
+  std::string escapes;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = to_count(counts[i]);
+    const unsigned crumb = c < 3 ? c : 3;
+    s[i / 4] = static_cast<char>(static_cast<std::uint8_t>(s[i / 4]) | (crumb << (2 * (i % 4))));
+    if (crumb == 3) put_leb(escapes, c - 3u);
+  }
+  return s + escapes;
+}
+
+std::vector<std::uint16_t> bytes_decode(const std::uint8_t* d, std::size_t size, std::size_t n) {
+  std::vector<std::uint16_t> out(n);
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (pos >= size) throw StreamError("frame: fewer counts than the header says");
+    const std::uint8_t b = d[pos++];
+    std::uint32_t c = b;
+    if (b == 255) c = 255 + get_leb(d, size, pos);
+    if (c > kMaxCount) throw StreamError("frame: a count above " + std::to_string(kMaxCount));
+    out[i] = static_cast<std::uint16_t>(c);
+  }
+  if (pos != size) throw StreamError("frame: more counts than the header says");
+  return out;
+}
+
+std::vector<std::uint16_t> crumbs_decode(const std::uint8_t* d, std::size_t size, std::size_t n) {
+  const std::size_t packed = (n + 3) / 4;
+  if (size < packed) throw StreamError("frame: fewer counts than the header says");
+  if (n % 4 != 0 && (d[packed - 1] >> (2 * (n % 4))) != 0)
+    throw StreamError("frame: bits set past the last count");
+  std::vector<std::uint16_t> out(n);
+  std::size_t pos = packed;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t c = (d[i / 4] >> (2 * (i % 4))) & 3u;
+    if (c == 3) c = 3 + get_leb(d, size, pos);
+    if (c > kMaxCount) throw StreamError("frame: a count above " + std::to_string(kMaxCount));
+    out[i] = static_cast<std::uint16_t>(c);
+  }
+  if (pos != size) throw StreamError("frame: bytes after the escaped counts");
+  return out;
+}
+
+std::string message(MessageType type, Coding coding, std::uint64_t stream_id, std::uint64_t seq,
+                    const std::string& payload) {
+  std::string s(kMagic, 4);
+  s.push_back(static_cast<char>(type));
+  s.push_back(
+      static_cast<char>(type == MessageType::frame ? static_cast<std::uint8_t>(coding) : 0));
+  put_u16(s, 0);
+  put_u64(s, stream_id);
+  put_u64(s, seq);
+  put_u32(s, static_cast<std::uint32_t>(payload.size()));
+  put_u32(s, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                              static_cast<uInt>(payload.size()))));
+  return s + payload;
+}
+
+StreamHeader parse_header(const std::uint8_t* p, std::size_t size) {
+  if (size > kMaxHeaderBytes)
+    throw StreamError("header: " + std::to_string(size) + " bytes, more than " +
+                      std::to_string(kMaxHeaderBytes));
+  const auto j = nlohmann::json::parse(p, p + size, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) throw StreamError("header: not a JSON object");
+  StreamHeader h;
+  try {
+    if (j.at("format").get<std::string>() != kFormat)
+      throw StreamError("header: format is not " + std::string(kFormat));
+    h.encoder_id = j.at("encoder_id").get<std::string>();
+    h.encoder_hash = j.at("encoder_hash").get<std::string>();
+    const auto tiles = j.at("tiles").get<std::string>();
+    char x = 0, extra = 0;
+    if (std::sscanf(tiles.c_str(), "%d%c%d%c", &h.tile_rows, &x, &h.tile_cols, &extra) != 3 ||
+        x != 'x')
+      throw StreamError("header: tiles '" + tiles + "' is not RxC");
+    h.tile_overlap = j.at("tile_overlap").get<int>();
+    h.cells = j.at("cells").get<int>();
+    h.bins = j.at("bins").get<int>();
+    h.window_s = j.at("window_s").get<double>();
+    h.fps = j.at("fps").get<double>();
+  } catch (const nlohmann::json::exception&) {
+    throw StreamError("header: a field is missing or of the wrong type");
+  }
+  if (h.encoder_id.empty() || h.encoder_id.size() > 256 || h.encoder_hash.size() > 256)
+    throw StreamError("header: encoder id or hash empty or too long");
+  if (h.tile_rows < 1 || h.tile_rows > 64 || h.tile_cols < 1 || h.tile_cols > 64 ||
+      h.tile_overlap < 0 || h.tile_overlap > 1024)
+    throw StreamError("header: tile grid out of range");
+  if (h.cells < 1 || h.bins < 1 || h.bins > 1024)
+    throw StreamError("header: cells or bins out of range");
+  if (h.counts_per_frame() == 0) throw StreamError("header: more than the largest frame's counts");
+  if (!(h.window_s > 0 && h.window_s <= 10) || !(h.fps > 0 && h.fps <= 10000))
+    throw StreamError("header: window or rate out of range");
+  return h;
+}
+
+}  // namespace
+
+const char* to_string(Coding c) {
+  switch (c) {
+    case Coding::bytes:
+      return "bytes";
+    case Coding::bytes_deflate:
+      return "bytes-deflate";
+    case Coding::crumbs:
+      return "crumbs";
+    case Coding::crumbs_deflate:
+      return "crumbs-deflate";
+  }
+  return "?";
+}
+
+Coding parse_coding(const std::string& name) {
+  for (auto c : {Coding::bytes, Coding::bytes_deflate, Coding::crumbs, Coding::crumbs_deflate})
+    if (name == to_string(c)) return c;
+  throw StreamError("unknown count coding '" + name +
+                    "' (bytes, bytes-deflate, crumbs, crumbs-deflate)");
+}
+
+std::uint32_t StreamHeader::counts_per_frame() const {
+  const std::uint64_t n = static_cast<std::uint64_t>(std::max(0, tile_rows)) *
+                          static_cast<std::uint64_t>(std::max(0, tile_cols)) *
+                          static_cast<std::uint64_t>(std::max(0, bins)) *
+                          static_cast<std::uint64_t>(std::max(0, cells));
+  return n > kMaxCounts ? 0 : static_cast<std::uint32_t>(n);
+}
+
+std::string encode_counts(const float* counts, std::size_t n, Coding coding) {
+  switch (coding) {
+    case Coding::bytes:
+      return bytes_code(counts, n);
+    case Coding::bytes_deflate:
+      return deflate(bytes_code(counts, n));
+    case Coding::crumbs:
+      return crumbs_code(counts, n);
+    case Coding::crumbs_deflate:
+      return deflate(crumbs_code(counts, n));
+  }
+  throw StreamError("unknown count coding");
+}
+
+std::vector<std::uint16_t> decode_counts(const std::uint8_t* data, std::size_t size, std::size_t n,
+                                         Coding coding) {
+  // The most bytes n counts can take: a count escapes in at most 1 + 3 bytes.
+  const std::size_t bytes_limit = 4 * n, crumbs_limit = (n + 3) / 4 + 3 * n;
+  switch (coding) {
+    case Coding::bytes:
+      return bytes_decode(data, size, n);
+    case Coding::crumbs:
+      return crumbs_decode(data, size, n);
+    case Coding::bytes_deflate: {
+      const auto raw = inflate_bounded(data, size, bytes_limit);
+      return bytes_decode(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size(), n);
+    }
+    case Coding::crumbs_deflate: {
+      const auto raw = inflate_bounded(data, size, crumbs_limit);
+      return crumbs_decode(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size(), n);
+    }
+  }
+  throw StreamError("frame: unknown count coding " +
+                    std::to_string(static_cast<int>(static_cast<std::uint8_t>(coding))));
+}
+
+std::string header_message(const StreamHeader& h, std::uint64_t stream_id, std::uint64_t next_seq) {
+  const nlohmann::json j = {
+      {"format", kFormat},
+      {"encoder_id", h.encoder_id},
+      {"encoder_hash", h.encoder_hash},
+      {"tiles", std::to_string(h.tile_rows) + "x" + std::to_string(h.tile_cols)},
+      {"tile_overlap", h.tile_overlap},
+      {"cells", h.cells},
+      {"bins", h.bins},
+      {"window_s", h.window_s},
+      {"fps", h.fps}};
+  return message(MessageType::header, Coding::bytes, stream_id, next_seq, j.dump());
+}
+
+std::string frame_message(std::uint64_t stream_id, std::uint64_t seq, std::int64_t timestamp_ns,
+                          const float* counts, std::size_t n, Coding coding) {
+  if (n > kMaxCounts)
+    throw StreamError("frame: more than " + std::to_string(kMaxCounts) + " counts");
+  std::string payload;
+  put_u64(payload, static_cast<std::uint64_t>(timestamp_ns));
+  put_u32(payload, static_cast<std::uint32_t>(n));
+  payload += encode_counts(counts, n, coding);
+  return message(MessageType::frame, coding, stream_id, seq, payload);
+}
+
+std::string end_message(std::uint64_t stream_id, std::uint64_t next_seq) {
+  return message(MessageType::end, Coding::bytes, stream_id, next_seq, std::string());
+}
+
+Message parse_message(const std::uint8_t* data, std::size_t size, const StreamHeader* expect) {
+  if (size < kPrefixBytes)
+    throw StreamError("message of " + std::to_string(size) + " bytes, shorter than its prefix");
+  if (std::memcmp(data, kMagic, 4) != 0) throw StreamError("not a spike stream message (magic)");
+  Message m;
+  const std::uint8_t type = data[4], coding = data[5];
+  if (type < 1 || type > 3) throw StreamError("unknown message type " + std::to_string(type));
+  m.type = static_cast<MessageType>(type);
+  if (get_le(data + 6, 2) != 0) throw StreamError("reserved bytes set");
+  m.stream_id = get_le(data + 8, 8);
+  m.seq = get_le(data + 16, 8);
+  const std::uint64_t payload = get_le(data + 24, 4);
+  if (payload != size - kPrefixBytes)
+    throw StreamError("payload of " + std::to_string(payload) + " bytes in a message of " +
+                      std::to_string(size));
+  const std::uint8_t* p = data + kPrefixBytes;
+  const auto crc = crc32(0, p, static_cast<uInt>(payload));
+  if (crc != get_le(data + 28, 4)) throw StreamError("payload checksum mismatch");
+  if (m.type != MessageType::frame && coding != 0)
+    throw StreamError("a count coding on a message that is not a frame");
+  switch (m.type) {
+    case MessageType::header:
+      m.header = parse_header(p, payload);
+      break;
+    case MessageType::end:
+      if (payload != 0) throw StreamError("end of stream with a payload");
+      break;
+    case MessageType::frame: {
+      if (coding > 3) throw StreamError("frame: unknown count coding " + std::to_string(coding));
+      m.coding = static_cast<Coding>(coding);
+      if (payload < 12) throw StreamError("frame: payload shorter than its timestamp and size");
+      m.timestamp_ns = static_cast<std::int64_t>(get_le(p, 8));
+      const std::uint64_t n = get_le(p + 8, 4);
+      if (n > kMaxCounts) throw StreamError("frame: " + std::to_string(n) + " counts, too many");
+      if (expect && n != expect->counts_per_frame())
+        throw StreamError("frame: " + std::to_string(n) + " counts, the stream's header says " +
+                          std::to_string(expect->counts_per_frame()));
+      m.counts = decode_counts(p + 12, payload - 12, n, m.coding);
+      break;
+    }
+  }
+  return m;
+}
+
+}  // namespace spikevid::stream
