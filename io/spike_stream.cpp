@@ -48,6 +48,15 @@ std::uint32_t get_leb(const std::uint8_t* data, std::size_t size, std::size_t& p
   throw StreamError("frame: an escaped count longer than 3 bytes");
 }
 
+// The checksum of a message: CRC-32 of its first 28 bytes and its payload
+// (everything but the checksum field itself), so that neither a damaged
+// prefix nor bytes that merely look like one pass.
+std::uint32_t checksum(const std::uint8_t* message, std::size_t payload) {
+  auto crc = crc32(0, message, 28);
+  crc = crc32(crc, message + kPrefixBytes, static_cast<uInt>(payload));
+  return static_cast<std::uint32_t>(crc);
+}
+
 std::uint16_t to_count(float c) {
   if (!(c > 0)) return 0;  // also NaN
   return static_cast<std::uint16_t>(std::min<double>(std::lround(c), kMaxCount));
@@ -153,9 +162,11 @@ std::string message(MessageType type, Coding coding, std::uint64_t stream_id, st
   put_u64(s, stream_id);
   put_u64(s, seq);
   put_u32(s, static_cast<std::uint32_t>(payload.size()));
-  put_u32(s, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                              static_cast<uInt>(payload.size()))));
-  return s + payload;
+  put_u32(s, 0);  // the checksum, below
+  s += payload;
+  const auto crc = checksum(reinterpret_cast<const std::uint8_t*>(s.data()), payload.size());
+  for (int i = 0; i < 4; ++i) s[28 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  return s;
 }
 
 StreamHeader parse_header(const std::uint8_t* p, std::size_t size) {
@@ -292,6 +303,74 @@ std::string end_message(std::uint64_t stream_id, std::uint64_t next_seq) {
   return message(MessageType::end, Coding::bytes, stream_id, next_seq, std::string());
 }
 
+void MessageAssembler::feed(const std::uint8_t* data, std::size_t size) {
+  if (start_ > 0 && start_ >= buffer_.size() / 2) {  // drop what was consumed
+    buffer_.erase(0, start_);
+    start_ = 0;
+  }
+  buffer_.append(reinterpret_cast<const char*>(data), size);
+}
+
+// Where the next magic after the current start begins (npos: none).
+std::size_t MessageAssembler::next_magic() const {
+  return buffer_.find(std::string(kMagic, 4), start_ + 1);
+}
+
+void MessageAssembler::skip_to(std::size_t at) {
+  // No magic: keep a tail that may be the start of one cut by a packet boundary.
+  const std::size_t end =
+      at != std::string::npos
+          ? at
+          : std::max(start_, buffer_.size() - std::min<std::size_t>(buffer_.size(), 3));
+  skipped_ += end - start_;
+  start_ = end;
+}
+
+// At `at`: 1 a whole message with a valid checksum (its size in `whole`), 0
+// not yet decidable (too few bytes), -1 not a message.
+int MessageAssembler::message_at(std::size_t at, std::size_t& whole) const {
+  const std::size_t have = buffer_.size() - at;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(buffer_.data()) + at;
+  if (have < 4) return 0;
+  if (std::memcmp(p, kMagic, 4) != 0) return -1;
+  if (have < kPrefixBytes) return 0;
+  const std::uint64_t payload = get_le(p + 24, 4);
+  if (kPrefixBytes + payload > kMaxMessageBytes) return -1;
+  whole = kPrefixBytes + static_cast<std::size_t>(payload);
+  if (have < whole) return 0;
+  return checksum(p, static_cast<std::size_t>(payload)) == get_le(p + 28, 4) ? 1 : -1;
+}
+
+bool MessageAssembler::next(std::string& message) {
+  for (;;) {
+    std::size_t whole = 0;
+    const int here = message_at(start_, whole);
+    if (here > 0) {
+      message.assign(buffer_, start_, whole);
+      start_ += whole;
+      return true;
+    }
+    if (here < 0) {
+      skip_to(next_magic());
+      continue;
+    }
+    // Not enough bytes yet for the message that starts here. If it lost
+    // bytes, a whole valid message may already follow it: then skip to that
+    // one instead of waiting (a lost packet costs one message, not a stall).
+    bool later = false;
+    for (std::size_t at = next_magic(); at != std::string::npos;
+         at = buffer_.find(std::string(kMagic, 4), at + 1)) {
+      std::size_t w = 0;
+      if (message_at(at, w) > 0) {
+        skip_to(at);
+        later = true;
+        break;
+      }
+    }
+    if (!later) return false;
+  }
+}
+
 Message parse_message(const std::uint8_t* data, std::size_t size, const StreamHeader* expect) {
   if (size < kPrefixBytes)
     throw StreamError("message of " + std::to_string(size) + " bytes, shorter than its prefix");
@@ -308,8 +387,8 @@ Message parse_message(const std::uint8_t* data, std::size_t size, const StreamHe
     throw StreamError("payload of " + std::to_string(payload) + " bytes in a message of " +
                       std::to_string(size));
   const std::uint8_t* p = data + kPrefixBytes;
-  const auto crc = crc32(0, p, static_cast<uInt>(payload));
-  if (crc != get_le(data + 28, 4)) throw StreamError("payload checksum mismatch");
+  if (checksum(data, static_cast<std::size_t>(payload)) != get_le(data + 28, 4))
+    throw StreamError("checksum mismatch");
   if (m.type != MessageType::frame && coding != 0)
     throw StreamError("a count coding on a message that is not a frame");
   switch (m.type) {

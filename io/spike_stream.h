@@ -10,7 +10,7 @@
 //        8    8  stream id: random per sender start (a restart is a new stream)
 //       16    8  sequence number: the frame's (header, end: the next frame's)
 //       24    4  payload bytes
-//       28    4  CRC-32 of the payload (zlib's)
+//       28    4  CRC-32 (zlib's) of bytes 0-27 and the payload
 //       32       payload
 //
 // Header payload: JSON, at most kMaxHeaderBytes: {"format":"spikevid-stream-1",
@@ -89,6 +89,35 @@ std::string end_message(std::uint64_t stream_id, std::uint64_t next_seq);
 // Throws StreamError naming what is wrong.
 Message parse_message(const std::uint8_t* data, std::size_t size,
                       const StreamHeader* expect = nullptr);
+
+// Messages out of a byte stream. SRT's GStreamer sink sends a buffer larger
+// than its 1,316-byte payload as several packets, and the source hands them
+// on one by one (measured: 6,000-byte buffers arrived as 1,316 + ... bytes),
+// so a receiver reads the stream's bytes and cuts messages out of them by
+// their prefix. Bytes that are not a whole, valid message (a packet lost in
+// between, garbage) are skipped up to the next magic and counted; a message
+// whose prefix claims more than kMaxMessageBytes is skipped the same way.
+// Thread-safe: no (one receiver thread).
+constexpr std::size_t kMaxMessageBytes = kPrefixBytes + 12 + 4 * std::size_t{kMaxCounts};
+
+class MessageAssembler {
+ public:
+  // Appends bytes; then next() returns the messages they complete.
+  void feed(const std::uint8_t* data, std::size_t size);
+  // The next whole message whose checksum holds (not parsed: parse_message
+  // checks the rest), or false when more bytes are needed.
+  bool next(std::string& message);
+  std::uint64_t skipped_bytes() const { return skipped_; }
+  std::size_t buffered() const { return buffer_.size() - start_; }
+
+ private:
+  std::size_t next_magic() const;
+  void skip_to(std::size_t at);
+  int message_at(std::size_t at, std::size_t& whole) const;
+  std::string buffer_;
+  std::size_t start_ = 0;
+  std::uint64_t skipped_ = 0;
+};
 
 // The counts' payload alone, for the bench: bytes of `coding` for n counts.
 std::string encode_counts(const float* counts, std::size_t n, Coding coding);

@@ -2,6 +2,7 @@
 // a receiver meets it: with the stream's header known and without. A message
 // that parses must hold what its header says, and its counts must survive
 // being written again.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -47,6 +48,26 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const StreamHeader expect = seed_header();
+  // The input as a byte stream in packets of its first byte's size: whatever
+  // the assembler cuts out must be whole and its checksum right.
+  if (size > 0) {
+    MessageAssembler assembler;
+    const std::size_t chunk = 1 + data[0];
+    std::string m;
+    std::size_t out = 0;
+    for (std::size_t at = 1; at < size; at += chunk) {
+      assembler.feed(data + at, std::min(chunk, size - at));
+      while (assembler.next(m)) {
+        out += m.size();
+        try {
+          (void)parse_message(reinterpret_cast<const std::uint8_t*>(m.data()), m.size(), &expect);
+        } catch (const StreamError& e) {
+          if (std::string(e.what()).find("checksum") != std::string::npos) std::abort();
+        }
+      }
+    }
+    if (out + assembler.skipped_bytes() + assembler.buffered() != size - 1) std::abort();
+  }
   for (const StreamHeader* e : {&expect, static_cast<const StreamHeader*>(nullptr)}) {
     Message m;
     try {

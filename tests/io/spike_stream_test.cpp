@@ -52,10 +52,10 @@ std::vector<float> counts(std::size_t n, unsigned seed) {
   return c;
 }
 
-// `m` with its checksum made right again after an edit of the payload.
+// `m` with its checksum made right again after an edit.
 std::string resealed(std::string m) {
-  const auto crc = static_cast<std::uint32_t>(
-      crc32(0, bytes(m) + kPrefixBytes, static_cast<uInt>(m.size() - kPrefixBytes)));
+  auto crc = crc32(0, bytes(m), 28);
+  crc = crc32(crc, bytes(m) + kPrefixBytes, static_cast<uInt>(m.size() - kPrefixBytes));
   for (int i = 0; i < 4; ++i) m[28 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
   return m;
 }
@@ -132,20 +132,23 @@ TEST_CASE("spike stream: a damaged or hostile message is refused with one line",
   refused("XVS1" + frame.substr(4), "magic");
   auto t = frame;
   t[4] = 9;
-  refused(t, "unknown message type 9");
+  refused(resealed(t), "unknown message type 9");
   t = frame;
   t[6] = 1;
-  refused(t, "reserved");
+  refused(resealed(t), "reserved");
   t = frame;
   t[kPrefixBytes + 20] ^= 0x10;
   refused(t, "checksum");
   t = frame;
+  t[16] ^= 0x01;  // the sequence number: the prefix is covered too
+  refused(t, "checksum");
+  t = frame;
   t[5] = 7;
-  refused(t, "unknown count coding 7");
+  refused(resealed(t), "unknown count coding 7");
   const auto e = end_message(1, 2);
   t = e;
   t[5] = 1;
-  refused(t, "not a frame");
+  refused(resealed(t), "not a frame");
   refused(with_payload(e, "x"), "end of stream with a payload");
 
   // Frames whose counts do not fit the header, or run short or long.
@@ -201,4 +204,79 @@ TEST_CASE("spike stream: a damaged or hostile message is refused with one line",
   out_of_range("\"fps\":25.0", "\"fps\":0", "window or rate");
   out_of_range("\"spikevid-stream-1\"", "\"other\"", "format is not");
   refused(with_payload(hm, std::string(5000, ' ')), "more than 4096");
+}
+
+namespace {
+
+// Frames 0..n-1 of `h`, each a message, and all of them as one byte stream.
+std::vector<std::string> frame_messages(const StreamHeader& h, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    const auto c = counts(h.counts_per_frame(), 10 + i);
+    out.push_back(frame_message(5, i, i, c.data(), c.size(), Coding::bytes));
+  }
+  return out;
+}
+
+// Feeds `bytes` in `chunk`-byte pieces; the sequence numbers it gives back.
+std::vector<std::uint64_t> assemble(MessageAssembler& a, const std::string& stream,
+                                    std::size_t chunk) {
+  std::vector<std::uint64_t> seqs;
+  std::string m;
+  for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    a.feed(bytes(stream) + at, std::min(chunk, stream.size() - at));
+    while (a.next(m)) seqs.push_back(parse_message(bytes(m), m.size()).seq);
+  }
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("spike stream: messages cut into packets come back whole", "[stream]") {
+  const auto h = header();  // 600 counts: messages of about 650 bytes
+  const auto ms = frame_messages(h, 12);
+  std::string all = header_message(h, 5, 0);
+  for (const auto& m : ms) all += m;
+  all += end_message(5, 12);
+  for (std::size_t chunk : {1, 7, 100, 1316, 100000}) {
+    MessageAssembler a;
+    const auto seqs = assemble(a, all, chunk);
+    INFO("packets of " << chunk << " bytes");
+    REQUIRE(seqs.size() == 14);
+    for (std::uint64_t i = 0; i < 12; ++i) CHECK(seqs[i + 1] == i);
+    CHECK(a.skipped_bytes() == 0);
+    CHECK(a.buffered() == 0);
+  }
+}
+
+TEST_CASE("spike stream: garbage and lost packets cost their messages, never a stall", "[stream]") {
+  const auto h = header();
+  const auto ms = frame_messages(h, 10);
+  SECTION("garbage between messages is skipped and counted") {
+    const std::string junk = "junk SVS1 and more";  // a false magic among it
+    std::string all = junk + ms[0] + junk + ms[1] + ms[2];
+    MessageAssembler a;
+    CHECK(assemble(a, all, 1316) == std::vector<std::uint64_t>{0, 1, 2});
+    CHECK(a.skipped_bytes() == 2 * junk.size());
+  }
+  SECTION("a packet lost inside a message: the next whole message is found") {
+    std::string all;
+    for (const auto& m : ms) all += m;
+    // Lose 300 bytes from the middle of message 3.
+    const std::size_t at = ms[0].size() * 3 + 200;
+    const auto damaged = all.substr(0, at) + all.substr(at + 300);
+    MessageAssembler a;
+    const auto seqs = assemble(a, damaged, 1316);
+    CHECK(seqs == std::vector<std::uint64_t>{0, 1, 2, 4, 5, 6, 7, 8, 9});
+    CHECK(a.skipped_bytes() == ms[3].size() - 300);
+  }
+  SECTION("a false prefix that claims megabytes does not hold back what follows") {
+    std::string fake = ms[0].substr(0, kPrefixBytes);
+    fake[24] = fake[25] = '\0';
+    fake[26] = '\x40';  // 4 MiB of payload claimed
+    MessageAssembler a;
+    const auto seqs = assemble(a, fake + ms[1] + ms[2], 1316);
+    CHECK(seqs == std::vector<std::uint64_t>{1, 2});
+    CHECK(a.skipped_bytes() == kPrefixBytes);
+  }
 }
