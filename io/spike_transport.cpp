@@ -1,0 +1,289 @@
+#include "io/spike_transport.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+
+#include "io/gst_util.h"
+#include "io/spike_stream.h"
+
+namespace spikevid::stream {
+namespace {
+
+constexpr const char* kRtpCaps =
+    "application/x-rtp,media=application,clock-rate=90000,encoding-name=X-GST";
+
+int parse_port(const std::string& uri, const std::string& text) {
+  std::size_t used = 0;
+  int port = -1;
+  try {
+    port = std::stoi(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || port < 1 || port > 65535)
+    throw std::runtime_error(uri + ": the port must be a number from 1 to 65535");
+  return port;
+}
+
+// The URI for srtsink/srtsrc: srt://HOST:PORT?mode=...&latency=...&passphrase=...
+std::string srt_element_uri(const StreamUri& u) {
+  std::string s = "srt://" + u.host + ":" + std::to_string(u.port) +
+                  "?mode=" + (u.listener ? "listener" : "caller");
+  if (u.latency_ms >= 0) s += "&latency=" + std::to_string(u.latency_ms);
+  if (!u.passphrase.empty()) s += "&passphrase=" + u.passphrase;
+  return s;
+}
+
+// Sets `pipeline` playing; an error on its bus within `wait_s` (a port in
+// use, a host that does not resolve) is thrown as one line.
+void start(GstElement* pipeline, const std::string& name, double wait_s) {
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    const auto why = bus_error(pipeline);
+    throw std::runtime_error(name + ": " + (why.empty() ? "cannot start" : why));
+  }
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, static_cast<GstClockTime>(wait_s * GST_SECOND),
+                                               GST_MESSAGE_ERROR);
+  gst_object_unref(bus);
+  if (msg) {
+    GError* err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    const std::string why = err ? err->message : "stream error";
+    if (err) g_error_free(err);
+    gst_message_unref(msg);
+    throw std::runtime_error(name + ": " + why);
+  }
+}
+
+// Bytes srtsink has sent so far (its "stats"), 0 if it cannot say.
+std::uint64_t srt_bytes_sent(GstElement* sink) {
+  GstStructure* stats = nullptr;
+  g_object_get(sink, "stats", &stats, nullptr);
+  if (!stats) return 0;
+  std::uint64_t sent = 0;
+  guint64 u = 0;
+  gint64 i = 0;
+  if (gst_structure_get_uint64(stats, "bytes-sent-total", &u))
+    sent = u;
+  else if (gst_structure_get_int64(stats, "bytes-sent-total", &i) && i > 0)
+    sent = static_cast<std::uint64_t>(i);
+  gst_structure_free(stats);
+  return sent;
+}
+
+// Warnings (SRT's "Trying to reconnect") pile up on the bus while nobody
+// listens: drop them.
+void drop_warnings(GstElement* pipeline) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) gst_message_unref(msg);
+  gst_object_unref(bus);
+}
+
+}  // namespace
+
+StreamUri parse_stream_uri(const std::string& uri, bool receiver) {
+  StreamUri u;
+  u.text = uri;
+  std::string rest;
+  if (uri.rfind("srt://", 0) == 0) {
+    u.kind = StreamUri::Kind::srt;
+    rest = uri.substr(6);
+    u.listener = receiver;
+  } else if (uri.rfind("rtp://", 0) == 0) {
+    u.kind = StreamUri::Kind::rtp;
+    rest = uri.substr(6);
+  } else {
+    throw std::runtime_error(uri + ": not a stream URI (srt://HOST:PORT or rtp://HOST:PORT)");
+  }
+  std::string query;
+  if (const auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error(uri + ": no port (HOST:PORT)");
+  u.host = rest.substr(0, colon);
+  u.port = parse_port(uri, rest.substr(colon + 1));
+  if (u.host.empty()) u.host = receiver ? "0.0.0.0" : "";
+  if (u.host.empty()) throw std::runtime_error(uri + ": no host to send to");
+  for (const char c : u.host)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':'))
+      throw std::runtime_error(uri + ": the host may hold letters, digits, '.', '-' only");
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto item = query.substr(0, amp);
+    query = amp == std::string::npos ? std::string() : query.substr(amp + 1);
+    const auto eq = item.find('=');
+    const auto key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (u.kind == StreamUri::Kind::rtp)
+      throw std::runtime_error(uri + ": rtp:// takes no options ('" + key + "')");
+    if (key == "mode" && (value == "caller" || value == "listener")) {
+      u.listener = value == "listener";
+    } else if (key == "latency") {
+      u.latency_ms = parse_port(uri, value);  // 1..65535 ms
+    } else if (key == "passphrase") {
+      if (value.size() < 10 || value.size() > 79)
+        throw std::runtime_error(uri + ": SRT's passphrase takes 10 to 79 characters");
+      for (const char c : value)
+        if (!std::isalnum(static_cast<unsigned char>(c)))
+          throw std::runtime_error(uri + ": the passphrase may hold letters and digits only");
+      u.passphrase = value;
+    } else {
+      throw std::runtime_error(uri + ": unknown option '" + item +
+                               "' (mode=caller|listener, latency=MS, passphrase=P)");
+    }
+  }
+  return u;
+}
+
+MessageSender::MessageSender(const StreamUri& uri, double connect_timeout_s) : uri_(uri) {
+  gst_init_once();
+  std::string out;
+  if (uri.kind == StreamUri::Kind::srt) {
+    out = "srtsink name=out sync=false wait-for-connection=false uri=\"" + srt_element_uri(uri) +
+          "\"";
+  } else {
+    out = "rtpgstpay config-interval=1 mtu=1400 ! udpsink name=out sync=false async=false host=" +
+          uri.host + " port=" + std::to_string(uri.port);
+  }
+  connect_timeout_s_ = connect_timeout_s;
+  started_ = std::chrono::steady_clock::now();
+  pipeline_ = parse_pipeline(
+      "appsrc name=src is-live=true format=time do-timestamp=true max-bytes=4194304 "
+      "caps=application/x-spikevid-stream ! " +
+          out,
+      uri.text);
+  src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+  out_ = gst_bin_get_by_name(GST_BIN(pipeline_), "out");
+  try {
+    start(pipeline_, uri.text, 0.2);
+  } catch (...) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(src_);
+    gst_object_unref(out_);
+    gst_object_unref(pipeline_);
+    pipeline_ = nullptr;
+    throw;
+  }
+}
+
+MessageSender::~MessageSender() {
+  try {
+    finish(0.2);
+  } catch (...) {
+  }
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(src_);
+    gst_object_unref(out_);
+    gst_object_unref(pipeline_);
+  }
+}
+
+void MessageSender::send(const std::string& message) {
+  if (finished_) throw std::logic_error(uri_.text + ": send after finish");
+  const auto why = bus_error(pipeline_);
+  if (!why.empty()) throw std::runtime_error(uri_.text + ": " + why);
+  drop_warnings(pipeline_);
+  // SRT's caller retries for ever and drops what it cannot send: until the
+  // first bytes leave, a receiver that is not there is an error after the
+  // connect timeout. Later losses are reconnected (a receiver may restart).
+  if (uri_.kind == StreamUri::Kind::srt && !connected_) {
+    connected_ = srt_bytes_sent(out_) > 0;
+    const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;
+    if (!connected_ && waited.count() > connect_timeout_s_)
+      throw std::runtime_error(uri_.text + ": nobody answered within " +
+                               std::to_string(static_cast<int>(connect_timeout_s_)) +
+                               " s (is the receiver running and listening?)");
+  }
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, message.size(), nullptr);
+  gst_buffer_fill(buf, 0, message.data(), message.size());
+  if (gst_app_src_push_buffer(GST_APP_SRC(src_), buf) != GST_FLOW_OK) {
+    const auto err = bus_error(pipeline_);
+    throw std::runtime_error(uri_.text + ": " + (err.empty() ? "the stream stopped" : err));
+  }
+}
+
+void MessageSender::finish(double linger_s) {
+  if (finished_ || !pipeline_) return;
+  finished_ = true;
+  // SRT drops what it has not sent when the socket closes: give it time to
+  // deliver the last messages (the end of stream among them) first.
+  g_usleep(static_cast<gulong>(linger_s * 1e6));
+  gst_app_src_end_of_stream(GST_APP_SRC(src_));
+  GstBus* bus = gst_element_get_bus(pipeline_);
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 2 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+}
+
+struct MessageReceiver::Impl {
+  GstElement* pipeline = nullptr;
+  GstElement* sink = nullptr;
+  MessageAssembler assembler;
+  ~Impl() {
+    if (pipeline) {
+      gst_element_set_state(pipeline, GST_STATE_NULL);
+      if (sink) gst_object_unref(sink);
+      gst_object_unref(pipeline);
+    }
+  }
+};
+
+MessageReceiver::MessageReceiver(const StreamUri& uri)
+    : uri_(uri), impl_(std::make_unique<Impl>()) {
+  gst_init_once();
+  std::string in;
+  if (uri.kind == StreamUri::Kind::srt) {
+    in = "srtsrc name=in uri=\"" + srt_element_uri(uri) + "\"";
+  } else {
+    in = "udpsrc name=in reuse=false address=" + uri.host + " port=" + std::to_string(uri.port) +
+         " caps=\"" + kRtpCaps + "\" ! rtpgstdepay";
+  }
+  impl_->pipeline = parse_pipeline(
+      in + " ! appsink name=sink sync=false max-buffers=256 drop=false emit-signals=false",
+      uri.text);
+  impl_->sink = gst_bin_get_by_name(GST_BIN(impl_->pipeline), "sink");
+  start(impl_->pipeline, uri.text, 0.2);
+}
+
+MessageReceiver::~MessageReceiver() = default;
+
+std::uint64_t MessageReceiver::skipped_bytes() const { return impl_->assembler.skipped_bytes(); }
+
+std::optional<std::string> MessageReceiver::next(double timeout_s) {
+  std::string m;
+  if (impl_->assembler.next(m)) return m;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!ended_) {
+    const auto why = bus_error(impl_->pipeline);
+    if (!why.empty()) throw std::runtime_error(uri_.text + ": " + why);
+    const auto left = std::chrono::duration<double>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    GstSample* sample = gst_app_sink_try_pull_sample(
+        GST_APP_SINK(impl_->sink),
+        static_cast<GstClockTime>(std::min(left.count(), 0.1) * GST_SECOND));
+    if (!sample) {
+      if (gst_app_sink_is_eos(GST_APP_SINK(impl_->sink))) ended_ = true;
+      continue;
+    }
+    GstBuffer* buf = gst_sample_get_buffer(sample);
+    GstMapInfo map;
+    if (buf && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+      impl_->assembler.feed(map.data, map.size);
+      gst_buffer_unmap(buf, &map);
+    }
+    gst_sample_unref(sample);
+    if (impl_->assembler.next(m)) return m;
+  }
+  return std::nullopt;
+}
+
+}  // namespace spikevid::stream

@@ -1,0 +1,82 @@
+#pragma once
+// The spike stream's transport (io/spike_stream.h messages), GStreamer's own:
+//   srt://HOST:PORT[?mode=caller|listener&latency=MS&passphrase=P]
+//       srtsink / srtsrc. The receiver listens by default, the sender calls.
+//       SRT cuts a message above 1,316 bytes into packets; the receiver puts
+//       them back together (MessageAssembler).
+//   rtp://HOST:PORT
+//       rtpgstpay ! udpsink / udpsrc ! rtpgstdepay: a message a payloaded
+//       buffer, fragments joined by the depayloader; a lost fragment loses
+//       its message (a gap in sequence numbers).
+// The receiver of rtp:// binds PORT on HOST (0.0.0.0: every address).
+// Thread-safe: no (one thread per object). Every error is a
+// std::runtime_error with one line naming the URI.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+typedef struct _GstElement GstElement;
+
+namespace spikevid::stream {
+
+struct StreamUri {
+  enum class Kind { srt, rtp } kind = Kind::srt;
+  std::string text;  // as given
+  std::string host;
+  int port = 0;
+  bool listener = false;
+  int latency_ms = -1;  // -1: SRT's default (120 ms)
+  std::string passphrase;
+};
+
+// Parses `uri`; `receiver` picks SRT's default mode (listener) where the URI
+// names none. Throws std::runtime_error ("URI: what is wrong").
+StreamUri parse_stream_uri(const std::string& uri, bool receiver);
+
+class MessageSender {
+ public:
+  // Starts sending. An SRT caller connects in the background and retries; a
+  // receiver that has not answered within `connect_timeout_s` makes the next
+  // send() fail. Once connected, a lost receiver is reconnected (what is
+  // sent meanwhile is lost, counted by the receiver as a gap).
+  explicit MessageSender(const StreamUri& uri, double connect_timeout_s = 10);
+  ~MessageSender();
+  // Queues one message; throws if the transport failed.
+  void send(const std::string& message);
+  // Sends what is queued, then ends the stream; waits at most `linger_s` for
+  // the transport to deliver. Idempotent.
+  void finish(double linger_s = 1.0);
+
+ private:
+  StreamUri uri_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* src_ = nullptr;
+  GstElement* out_ = nullptr;
+  double connect_timeout_s_ = 10;
+  std::chrono::steady_clock::time_point started_;
+  bool connected_ = false;
+  bool finished_ = false;
+};
+
+class MessageReceiver {
+ public:
+  // Binds (listener) or calls; a port in use or a bad host fails here.
+  explicit MessageReceiver(const StreamUri& uri);
+  ~MessageReceiver();
+  // The next whole message with a valid checksum, or nullopt when none
+  // came within `timeout_s` or the transport ended (see ended()).
+  std::optional<std::string> next(double timeout_s);
+  // The sender closed the connection (SRT) or the pipeline ended.
+  bool ended() const { return ended_; }
+  std::uint64_t skipped_bytes() const;
+
+ private:
+  struct Impl;
+  StreamUri uri_;
+  std::unique_ptr<Impl> impl_;
+  bool ended_ = false;
+};
+
+}  // namespace spikevid::stream
