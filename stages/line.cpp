@@ -17,6 +17,7 @@
 #include "pipeline/pipeline.h"
 #include "stages/null_sink.h"
 #include "stages/spike_files.h"
+#include "stages/spike_streams.h"
 #ifdef SPIKEVID_HAVE_IO
 #include "stages/compose.h"
 #include "stages/video_capture.h"
@@ -34,7 +35,7 @@ namespace {
 
 // The files a run reads: an output must never be one of them.
 std::vector<std::string> inputs_of(const LineConfig& c) {
-  if (c.source == SourceKind::synthetic) return {};
+  if (c.source == SourceKind::synthetic || c.source == SourceKind::spike_stream) return {};
   return {c.input};
 }
 
@@ -65,8 +66,10 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
         ": a live line keeps only the newest frame on every edge, so a model stage never finds "
         "more than one waiting; batches are for transcode, encode, decode and bench --mode "
         "offline");
-  if (!c.decode && (c.record_spikes.empty() || c.source == SourceKind::spike_file))
-    throw std::invalid_argument("a line that does not decode must record spikes from a video");
+  if (!c.decode && ((c.record_spikes.empty() && c.send_spikes.empty()) ||
+                    c.source == SourceKind::spike_file || c.source == SourceKind::spike_stream))
+    throw std::invalid_argument(
+        "a line that does not decode must record or send spikes from a video");
   if (c.view == View::none && c.sink != SinkKind::null)
     throw std::invalid_argument("--view none: only the null sink takes undrawn frames");
   if (c.sink == SinkKind::file && c.output.empty())
@@ -87,6 +90,20 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
       fps_ = spike_file_->fps();
       expected_frames_ = spike_file_->frames();
       source_description_ = c.input;
+      break;
+    }
+    case SourceKind::spike_stream: {
+#ifdef SPIKEVID_HAVE_IO
+      spike_stream_ = std::make_unique<SpikeStreamSource>(c.input, c.encode.encoder,
+                                                          c.idle_timeout_s, c.stop_flag);
+      encoder_info_ = spike_stream_->encoder();
+      grid_ = spike_stream_->grid();
+      fps_ = spike_stream_->fps();
+      expected_frames_ = 0;
+      source_description_ = c.input;
+#else
+      needs_io("a spike stream");
+#endif
       break;
     }
     case SourceKind::synthetic: {
@@ -159,6 +176,13 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   if (!c.record_spikes.empty())
     recorder_stage_ = std::make_unique<SpikeRecorder>(
         c.record_spikes, spike_header(encoder_info_, grid_, source_description_), inputs);
+  if (!c.send_spikes.empty()) {
+#ifdef SPIKEVID_HAVE_IO
+    sender_stage_ = std::make_unique<SpikeSender>(c.send_spikes, encoder_info_, grid_, fps_);
+#else
+    needs_io("a spike stream");
+#endif
+  }
   if (c.decode) {
     switch (c.sink) {
       case SinkKind::null:
@@ -182,11 +206,15 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   }
 }
 
+std::string Line::stream_counts() const {
+  return spike_stream_ ? spike_stream_->describe_counts() : std::string();
+}
+
 std::string ThreadPlan::describe() const {
   std::ostringstream s;
   s << "threads" << (automatic ? " (auto, " + std::to_string(cores) + " cores)" : std::string())
     << ": ";
-  if (encode_threads > 0) s << "encode " << encode_threads << ", ";
+  if (encode_threads > 0) s << "encode " << encode_threads << (decode_threads > 0 ? ", " : "");
   if (decode_threads > 0) {
     s << "decode ";
     if (decode_workers > 1) s << decode_workers << " workers x ";
@@ -372,6 +400,16 @@ void Line::build() {
     add_tail(spikes);
     return;
   }
+  if (spike_stream_) {
+    auto spikes = p.add_source<SpikesPtr>("receive", [this, max]() -> std::optional<SpikesPtr> {
+      if (max > 0 && emitted_ >= max) return std::nullopt;
+      auto s = spike_stream_->next();
+      if (s && *s) ++emitted_;
+      return s;
+    });
+    add_tail(spikes);
+    return;
+  }
   if (capture_->info().live && config_.source == SourceKind::video)
     p.add_upstream_edge("camera->capture", [this] {
       ChannelStats s;
@@ -394,18 +432,22 @@ void Line::build() {
       "encode", frames, static_cast<std::size_t>(config_.batch),
       [this](std::vector<FramePtr> v) { return encode_->process_batch(std::move(v)); },
       std::nullopt, 1, batch_fill());
-  if (!decode_) {
-    p.add_sink("record", spikes, [this](SpikesPtr s) {
+  if (recorder_stage_ && (decode_ || sender_stage_))
+    spikes = p.add_transform<SpikesPtr>(
+        "record", spikes, [this](SpikesPtr s) { return recorder_stage_->process(std::move(s)); });
+  if (sender_stage_ && decode_)
+    spikes = p.add_transform<SpikesPtr>(
+        "send", spikes, [this](SpikesPtr s) { return sender_stage_->process(std::move(s)); });
+  if (!decode_) {  // the line ends in the recorder or the sender
+    p.add_sink(sender_stage_ ? "send" : "record", spikes, [this](SpikesPtr s) {
       const auto meta = s->meta;
-      recorder_stage_->process(std::move(s));
+      if (sender_stage_)
+        sender_stage_->process(std::move(s));
+      else
+        recorder_stage_->process(std::move(s));
       delivered_.fetch_add(1, std::memory_order_relaxed);
       if (config_.on_output) config_.on_output(meta);
     });
-    return;
-  }
-  if (recorder_stage_) {
-    add_tail(p.add_transform<SpikesPtr>(
-        "record", spikes, [this](SpikesPtr s) { return recorder_stage_->process(std::move(s)); }));
     return;
   }
   add_tail(spikes);
@@ -416,6 +458,9 @@ void Line::finish_outputs() {
   std::exception_ptr error;
   for (auto finish : {std::function<void()>([this] {
                         if (recorder_stage_) recorder_stage_->finish();
+                      }),
+                      std::function<void()>([this] {
+                        if (sender_stage_) sender_stage_->finish();
                       }),
                       std::function<void()>([this] {
                         if (sink_) sink_->finish();

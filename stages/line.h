@@ -40,11 +40,14 @@ class FrameSink;
 class Pipeline;
 class SpikeFileSource;
 class SpikeRecorder;
+class SpikeSender;
+class SpikeStreamSource;
 
 enum class SourceKind {
-  video,       // LineConfig::input: a file, webcam, /dev/videoN, test, gst:..., images
-  synthetic,   // the synthetic scene at the grid's size (bench, synthetic)
-  spike_file,  // LineConfig::input: a spike file, decoded
+  video,         // LineConfig::input: a file, webcam, /dev/videoN, test, gst:..., images
+  synthetic,     // the synthetic scene at the grid's size (bench, synthetic)
+  spike_file,    // LineConfig::input: a spike file, decoded
+  spike_stream,  // LineConfig::input: srt:// or rtp:// (stages/spike_streams.h), decoded
 };
 enum class View { side_by_side, reconstruction, none };  // none: no compose stage
 enum class SinkKind { null, file, window };
@@ -66,6 +69,8 @@ struct LineConfig {
   TileGrid tiles;                    // spike files bring their own
   EncodeConfig encode;               // device, precision and threads come from below
   std::string record_spikes;         // a spike file to write ("": none)
+  std::string send_spikes;           // a stream URI to send them to ("": none)
+  double idle_timeout_s = 10;        // SourceKind::spike_stream: the wait for a message
   bool decode = true;                // false: the line ends in the recorder (`encode`)
   DecodeConfig decoder;              // device, precision, graphs, batch: from below
   View view = View::side_by_side;
@@ -170,6 +175,8 @@ class Line {
   const std::string& source_description() const { return source_description_; }
   double fps() const { return fps_; }
   std::int64_t expected_frames() const { return expected_frames_; }
+  // A stream source's counts (received, lost, late, malformed); "" otherwise.
+  std::string stream_counts() const;
   // The stages, for the benchmark's own figures (FLOP/s, its sequential loop).
   PreprocessStage* preprocess() { return preprocess_.get(); }
   EncodeStage* encode_stage() { return encode_.get(); }
@@ -191,6 +198,8 @@ class Line {
   std::unique_ptr<PreprocessStage> preprocess_;
   std::unique_ptr<EncodeStage> encode_;
   std::unique_ptr<SpikeRecorder> recorder_stage_;
+  std::unique_ptr<SpikeSender> sender_stage_;
+  std::unique_ptr<SpikeStreamSource> spike_stream_;
   std::unique_ptr<DecodeStage> decode_;
   std::unique_ptr<ComposeStage> compose_;
   std::unique_ptr<FrameSink> sink_;

@@ -28,7 +28,8 @@ enum class Mode { live, transcode, encode, decode };
 struct VideoArgs {
   Mode mode = Mode::transcode;
   CommonOptions common;
-  std::string input, output, spikes_path, view = "side-by-side", tiles = "1x1";
+  std::string input, output, spikes_path, send_to, view = "side-by-side", tiles = "1x1";
+  double idle_timeout_s = 10;
   std::string precision = "auto", cuda_graphs = "off";
   EncodeConfig encode;
   std::string decoder = kDefaultDecoder;
@@ -77,6 +78,10 @@ class QuitKey {
   std::thread thread_;
 };
 
+bool is_stream_uri(const std::string& s) {
+  return s.rfind("srt://", 0) == 0 || s.rfind("rtp://", 0) == 0;
+}
+
 bool have_display() {
   const auto set = [](const char* name) {
     const char* v = std::getenv(name);
@@ -87,7 +92,10 @@ bool have_display() {
 
 LineConfig line_config(const VideoArgs& a, Device device) {
   LineConfig c;
-  c.source = a.mode == Mode::decode ? SourceKind::spike_file : SourceKind::video;
+  c.source = a.mode != Mode::decode   ? SourceKind::video
+             : is_stream_uri(a.input) ? SourceKind::spike_stream
+                                      : SourceKind::spike_file;
+  c.idle_timeout_s = a.idle_timeout_s;
   c.input = a.input;
   c.video = a.source;
   c.max_frames = a.max_frames;
@@ -100,6 +108,11 @@ LineConfig line_config(const VideoArgs& a, Device device) {
   c.encode = a.encode;
   c.decode = a.mode != Mode::encode;
   c.record_spikes = a.mode == Mode::encode ? a.output : a.spikes_path;
+  c.send_spikes = a.send_to;
+  if (a.mode == Mode::encode && a.output.empty() && a.send_to.empty())
+    throw UsageError(
+        "encode: give a spike file to write (-o S.h5), a stream to send to (--to "
+        "srt://HOST:PORT or rtp://HOST:PORT), or both");
   c.decoder.decoder = a.decoder;
   c.view = a.view == "reconstruction" ? View::reconstruction : View::side_by_side;
   c.overlay = !a.no_overlay;
@@ -166,6 +179,7 @@ void run_video(VideoArgs& a) {
   what << "spikevid " << verb << ": " << r.frames_out << " frames"
        << (stop_requested() ? " (interrupted)" : "") << " from " << a.input;
   if (!a.output.empty()) what << " to " << a.output;
+  if (!a.send_to.empty()) what << ", sent to " << a.send_to;
   if (!a.spikes_path.empty()) what << ", spikes to " << a.spikes_path;
   what << "; encoder " << e.id << ", " << e.n_cells * g.rows * g.cols << " cells";
   if (!std::isnan(r.mean_ssim))
@@ -176,6 +190,7 @@ void run_video(VideoArgs& a) {
        << line->thread_plan().describe();
   const auto summary = line->recorder().summary();
   std::cout << what.str() << "\n";
+  if (!line->stream_counts().empty()) std::cout << "stream: " << line->stream_counts() << "\n";
   write_table(std::cout, summary);
   nlohmann::json extra = {{"command", command_line()},
                           {"frames_in", r.frames_in},
@@ -291,10 +306,15 @@ void add_video_commands(CLI::App& app) {
         "gives the frames transcode gives, with the same seed and --batch.\n"
         "Examples:\n"
         "  spikevid encode data/video/vtest.avi -o out/street.h5\n"
-        "  spikevid encode test -o out/pattern.h5 --frames 90");
+        "  spikevid encode test -o out/pattern.h5 --frames 90\n"
+        "  spikevid encode webcam --to srt://192.168.1.20:7001");
     c->add_option("input", a->input, "video file (or image folder, test, webcam, gst:...)")
         ->required();
-    c->add_option("-o,--out", a->output, "spike file to write (.h5)")->required();
+    c->add_option("-o,--out", a->output, "spike file to write (.h5)");
+    c->add_option("--to", a->send_to,
+                  "send the spikes to srt://HOST:PORT (options ?mode=caller|listener, "
+                  "latency=MS, passphrase=P) or rtp://HOST:PORT; the receiver is "
+                  "`spikevid decode URI`");
     add_pipeline_options(*c, *a, true, false);
     c->callback([a] { run_video(*a); });
   }
@@ -309,11 +329,22 @@ void add_video_commands(CLI::App& app) {
         "read a frame at a time: memory does not grow with its length.\n"
         "Examples:\n"
         "  spikevid decode out/street.h5 -o out/street.mp4\n"
-        "  spikevid decode out/street.h5 -o out/street-view.mp4 --view side-by-side");
-    c->add_option("input", a->input, "spike file (.h5)")->required();
+        "  spikevid decode out/street.h5 -o out/street-view.mp4 --view side-by-side\n"
+        "  spikevid decode srt://:7001 -o out/received.mp4   (then: spikevid encode IN --to "
+        "srt://127.0.0.1:7001)");
+    c->add_option("input", a->input,
+                  "spike file (.h5), or a stream to receive: srt://:PORT (listens) or "
+                  "rtp://:PORT")
+        ->required();
     c->add_option("-o,--out", a->output, "output video (.mp4 or .mkv)")->required();
     c->add_option("--view", a->view, "reconstruction, or side-by-side (spikes and reconstruction)")
         ->check(CLI::IsMember({"side-by-side", "reconstruction"}));
+    c->add_option("--encoder", a->encode.encoder,
+                  "a stream's encoder (its cells come from the model file, not the stream)");
+    c->add_option("--idle-timeout", a->idle_timeout_s,
+                  "a stream: seconds to wait for its header, and for a message before the "
+                  "outputs are finalized")
+        ->check(CLI::Range(0.1, 86400.0));
     add_pipeline_options(*c, *a, false, true);
     c->callback([a] { run_video(*a); });
   }

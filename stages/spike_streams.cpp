@@ -1,0 +1,210 @@
+#include "stages/spike_streams.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "io/spike_stream.h"
+#include "io/spike_transport.h"
+#include "stages/gpu_lane.h"
+
+namespace spikevid {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+stream::StreamHeader header_of(const EncoderInfo& e, const TileGrid& g, double fps) {
+  stream::StreamHeader h;
+  h.encoder_id = e.id;
+  const auto dash = e.id.find('-');
+  h.encoder_hash = dash == std::string::npos ? e.id : e.id.substr(dash + 1);
+  h.tile_rows = g.rows;
+  h.tile_cols = g.cols;
+  h.tile_overlap = g.overlap;
+  h.cells = e.n_cells;
+  h.bins = e.bins;
+  h.window_s = e.window_s;
+  h.fps = fps > 0 ? fps : 30;
+  return h;
+}
+
+std::uint64_t random_stream_id() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+}
+
+}  // namespace
+
+struct SpikeSender::Impl {
+  std::unique_ptr<stream::MessageSender> sender;
+  stream::StreamHeader header;
+  std::uint64_t stream_id = 0;
+  std::int64_t frames = 0;
+  int header_every = 30;
+  bool finished = false;
+};
+
+struct SpikeStreamSource::Impl {
+  std::string uri;
+  std::unique_ptr<stream::MessageReceiver> receiver;
+  std::unique_ptr<stream::StreamHeader> header;
+  double idle_timeout_s = 10;
+  std::uint64_t stream_id = 0;
+  std::uint64_t next_seq = 0;
+  bool have_seq = false;
+  double idle_s = 0;
+};
+
+SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid,
+                         double fps)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->header = header_of(encoder, grid, fps);
+  impl_->stream_id = random_stream_id();
+  impl_->header_every = std::max(1, static_cast<int>(std::lround(impl_->header.fps)));
+  impl_->sender = std::make_unique<stream::MessageSender>(stream::parse_stream_uri(uri, false));
+}
+
+std::int64_t SpikeSender::frames() const { return impl_->frames; }
+
+SpikeSender::~SpikeSender() {
+  try {
+    finish();
+  } catch (...) {
+  }
+}
+
+SpikesPtr SpikeSender::process(SpikesPtr s) {
+  host_wait(s->ready);  // on the CUDA path, the encode stage's stream may still be drawing them
+  auto& i = *impl_;
+  if (i.frames % i.header_every == 0)
+    i.sender->send(stream::header_message(i.header, i.stream_id, s->meta.seq));
+  // [T,bins,N], the stream's order (tile, bin, cell).
+  auto c = s->counts.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  i.sender->send(stream::frame_message(i.stream_id, s->meta.seq, s->pts_ns, c.data_ptr<float>(),
+                                       static_cast<std::size_t>(c.numel())));
+  ++i.frames;
+  return s;
+}
+
+void SpikeSender::finish() {
+  auto& i = *impl_;
+  if (i.finished || !i.sender) return;
+  i.finished = true;
+  i.sender->send(stream::end_message(i.stream_id, static_cast<std::uint64_t>(i.frames)));
+  i.sender->finish();
+}
+
+SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& encoder_spec,
+                                     double idle_timeout_s, const std::atomic<bool>* stop)
+    : impl_(std::make_unique<Impl>()) {
+  auto& i = *impl_;
+  i.uri = uri;
+  i.idle_timeout_s = idle_timeout_s;
+  encoder_ = load_encoder(encoder_spec, torch::kCPU)->info();
+  i.receiver = std::make_unique<stream::MessageReceiver>(stream::parse_stream_uri(uri, true));
+  const auto until = Clock::now() + std::chrono::duration<double>(idle_timeout_s);
+  while (!i.header) {
+    if (stop && stop->load()) throw std::runtime_error(uri + ": stopped before a stream came");
+    if (Clock::now() > until)
+      throw std::runtime_error(uri + ": no stream header within " +
+                               std::to_string(static_cast<int>(idle_timeout_s)) +
+                               " s (--idle-timeout; is the sender running?)");
+    const auto m = i.receiver->next(0.1);
+    if (!m) continue;
+    try {
+      const auto msg =
+          stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size());
+      if (msg.type != stream::MessageType::header) continue;  // frames before it: not ours yet
+      i.header = std::make_unique<stream::StreamHeader>(msg.header);
+      i.stream_id = msg.stream_id;
+    } catch (const stream::StreamError&) {
+      ++counts_.malformed;
+      continue;
+    }
+    const auto& h = *i.header;
+    if (h.encoder_id != encoder_.id)
+      throw std::runtime_error(uri + ": the stream's encoder is " + h.encoder_id + ", not " +
+                               encoder_.id + " (" + encoder_spec + "; give --encoder)");
+    if (h.cells != encoder_.n_cells || h.bins != encoder_.bins)
+      throw std::runtime_error(uri + ": the stream has " + std::to_string(h.cells) + " cells and " +
+                               std::to_string(h.bins) + " bins a tile, " + encoder_spec + " " +
+                               std::to_string(encoder_.n_cells) + " and " +
+                               std::to_string(encoder_.bins));
+    grid_ = TileGrid{h.tile_rows, h.tile_cols, encoder_.image_size, h.tile_overlap};
+    fps_ = h.fps;
+  }
+}
+
+SpikeStreamSource::~SpikeStreamSource() = default;
+
+std::string SpikeStreamSource::describe_counts() const {
+  return std::to_string(counts_.frames) + " frames received, " + std::to_string(counts_.lost) +
+         " lost, " + std::to_string(counts_.late) + " late, " + std::to_string(counts_.malformed) +
+         " malformed messages dropped, " +
+         std::to_string(impl_ && impl_->receiver ? impl_->receiver->skipped_bytes() : 0) +
+         " bytes skipped, " + std::to_string(counts_.restarts) + " sender restarts";
+}
+
+std::optional<SpikesPtr> SpikeStreamSource::next() {
+  auto& i = *impl_;
+  const auto t0 = Clock::now();
+  const auto m = i.receiver->next(0.1);
+  if (!m) {
+    if (i.receiver->ended()) return std::nullopt;  // the transport closed
+    i.idle_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (i.idle_s > i.idle_timeout_s) {
+      std::cerr << "spikevid: " << i.uri << ": no message for " << i.idle_timeout_s
+                << " s; finishing\n";
+      return std::nullopt;
+    }
+    return SpikesPtr{};
+  }
+  i.idle_s = 0;
+  stream::Message msg;
+  try {
+    msg = stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(),
+                                i.header.get());
+    if (msg.type == stream::MessageType::header &&
+        (msg.header.encoder_id != i.header->encoder_id ||
+         msg.header.counts_per_frame() != i.header->counts_per_frame()))
+      throw stream::StreamError("header: another encoder or tile grid than the stream's");
+  } catch (const stream::StreamError& e) {
+    if (++counts_.malformed <= 5 || counts_.malformed % 100 == 0)
+      std::cerr << "spikevid: " << i.uri << ": dropped a message (" << e.what() << "; "
+                << counts_.malformed << " so far)\n";
+    return SpikesPtr{};
+  }
+  if (msg.type == stream::MessageType::end) {
+    if (msg.stream_id == i.stream_id) return std::nullopt;
+    return SpikesPtr{};  // an earlier sender's
+  }
+  if (msg.stream_id != i.stream_id) {  // the sender started again
+    ++counts_.restarts;
+    i.stream_id = msg.stream_id;
+    i.have_seq = false;
+  }
+  if (msg.type != stream::MessageType::frame) return SpikesPtr{};
+  if (i.have_seq && msg.seq < i.next_seq) {
+    ++counts_.late;
+    return SpikesPtr{};
+  }
+  if (i.have_seq) counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+  i.next_seq = msg.seq + 1;
+  i.have_seq = true;
+  ++counts_.frames;
+  const int tiles = grid_.rows * grid_.cols;
+  auto c = torch::empty({tiles, i.header->bins, i.header->cells}, torch::kFloat32);
+  std::copy(msg.counts.begin(), msg.counts.end(), c.data_ptr<float>());
+  auto s = std::make_unique<Spikes>();
+  s->counts = c;
+  s->pts_ns = msg.timestamp_ns;
+  return s;
+}
+
+}  // namespace spikevid

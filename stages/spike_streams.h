@@ -1,0 +1,79 @@
+#pragma once
+// Spike streams as stages of the line (messages: io/spike_stream.h;
+// transport, srt:// or rtp://: io/spike_transport.h):
+//   SpikeSender — Inputs and outputs: SpikesPtr, passed on unchanged after
+//     their counts were sent as one frame message. The header goes first and
+//     again every second (so a receiver that joins late starts within one);
+//     finish() sends the end of stream. Blocking: no (GStreamer queues).
+//   SpikeStreamSource — Outputs: SpikesPtr (counts [T,bins,N] on the CPU).
+//     Waits for the stream's header when made; then each frame message
+//     becomes one Spikes. A malformed or hostile message is counted and
+//     dropped with a one-line warning; a gap in sequence numbers (lost or
+//     late messages) is counted as frames lost, never waited for; a sender
+//     that restarts (a new stream id, the same encoder and tiles) is
+//     followed. The end of stream, or no message for `idle_timeout_s`, ends
+//     it. Blocking: at most 0.1 s per call (a stop is noticed).
+// Threading: one thread at a time.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "models/encoder.h"
+#include "stages/items.h"
+#include "stages/tiles.h"
+
+namespace spikevid {
+
+class SpikeSender {
+ public:
+  // Throws std::runtime_error with one line (a bad URI; see spike_transport.h).
+  SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid, double fps);
+  ~SpikeSender();  // finish(); never throws
+  SpikesPtr process(SpikesPtr spikes);
+  void finish();  // the end of stream, then the transport closed. Idempotent.
+  std::int64_t frames() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct StreamCounts {
+  std::int64_t frames = 0;          // frame messages turned into Spikes
+  std::int64_t lost = 0;            // sequence numbers that never came (gaps)
+  std::int64_t late = 0;            // frame messages older than one already passed on
+  std::int64_t malformed = 0;       // messages refused by the parser
+  std::int64_t restarts = 0;        // new stream ids (the sender started again)
+  std::uint64_t skipped_bytes = 0;  // bytes that were no message at all
+};
+
+class SpikeStreamSource {
+ public:
+  // Listens on (or calls) `uri` and waits at most `idle_timeout_s` for the
+  // stream's header, whose encoder must be `encoder_spec`'s (its cells come
+  // from the model file, not the stream). `stop` (may be null) ends the wait.
+  // Throws std::runtime_error with one line.
+  SpikeStreamSource(const std::string& uri, const std::string& encoder_spec, double idle_timeout_s,
+                    const std::atomic<bool>* stop);
+  ~SpikeStreamSource();
+  // A frame; a null pointer when none came within 0.1 s; nullopt at the end
+  // of the stream or after `idle_timeout_s` without a message.
+  std::optional<SpikesPtr> next();
+  const EncoderInfo& encoder() const { return encoder_; }
+  TileGrid grid() const { return grid_; }
+  double fps() const { return fps_; }
+  const StreamCounts& counts() const { return counts_; }
+  std::string describe_counts() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  EncoderInfo encoder_;
+  TileGrid grid_;
+  double fps_ = 30;
+  StreamCounts counts_;
+};
+
+}  // namespace spikevid
