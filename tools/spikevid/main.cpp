@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
     if (auto nl = msg.find('\n'); nl != std::string::npos)
       msg.resize(nl);  // torch appends stack traces
     std::cerr << "spikevid: " << msg << "\n";
-    return kExitRuntime;
+    // A wait that Ctrl-C ended (a receiver before its stream came) is a stop.
+    return stop_requested() ? 128 + stop_signal() : kExitRuntime;
   }
   // The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
   return stop_requested() ? 128 + stop_signal() : kExitOk;
