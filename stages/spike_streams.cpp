@@ -131,11 +131,14 @@ SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& 
     if (h.encoder_id != encoder_.id)
       throw std::runtime_error(uri + ": the stream's encoder is " + h.encoder_id + ", not " +
                                encoder_.id + " (" + encoder_spec + "; give --encoder)");
-    if (h.cells != encoder_.n_cells || h.bins != encoder_.bins)
-      throw std::runtime_error(uri + ": the stream has " + std::to_string(h.cells) + " cells and " +
-                               std::to_string(h.bins) + " bins a tile, " + encoder_spec + " " +
-                               std::to_string(encoder_.n_cells) + " and " +
-                               std::to_string(encoder_.bins));
+    if (h.cells != encoder_.n_cells)
+      throw std::runtime_error(uri + ": the stream has " + std::to_string(h.cells) +
+                               " cells a tile, " + encoder_spec + " " +
+                               std::to_string(encoder_.n_cells));
+    // Bins and window are the sender's settings (encode --bins), as a spike
+    // file's are; a decoder trained with others says so when it is loaded.
+    encoder_.bins = h.bins;
+    encoder_.window_s = h.window_s;
     grid_ = TileGrid{h.tile_rows, h.tile_cols, encoder_.image_size, h.tile_overlap};
     fps_ = h.fps;
   }
@@ -170,10 +173,12 @@ std::optional<SpikesPtr> SpikeStreamSource::next() {
   try {
     msg = stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(),
                                 i.header.get());
+    const auto& h = msg.header;
     if (msg.type == stream::MessageType::header &&
-        (msg.header.encoder_id != i.header->encoder_id ||
-         msg.header.counts_per_frame() != i.header->counts_per_frame()))
-      throw stream::StreamError("header: another encoder or tile grid than the stream's");
+        (h.encoder_id != i.header->encoder_id || h.tile_rows != i.header->tile_rows ||
+         h.tile_cols != i.header->tile_cols || h.tile_overlap != i.header->tile_overlap ||
+         h.cells != i.header->cells || h.bins != i.header->bins))
+      throw stream::StreamError("header: another encoder, tile grid or bins than the stream's");
   } catch (const stream::StreamError& e) {
     if (++counts_.malformed <= 5 || counts_.malformed % 100 == 0)
       std::cerr << "spikevid: " << i.uri << ": dropped a message (" << e.what() << "; "
