@@ -159,7 +159,11 @@ std::optional<SpikesPtr> SpikeStreamSource::next() {
   const auto t0 = Clock::now();
   const auto m = i.receiver->next(0.1);
   if (!m) {
-    if (i.receiver->ended()) return std::nullopt;  // the transport closed
+    if (i.receiver->ended()) {  // the transport closed (SRT: the caller went)
+      std::cerr << "spikevid: " << i.uri
+                << ": the sender closed the connection without an end of stream; finishing\n";
+      return std::nullopt;
+    }
     i.idle_s += std::chrono::duration<double>(Clock::now() - t0).count();
     if (i.idle_s > i.idle_timeout_s) {
       std::cerr << "spikevid: " << i.uri << ": no message for " << i.idle_timeout_s
