@@ -2,7 +2,7 @@
 # The pipeline against the plain PyTorch loop (bench/peer.py), side by side in
 # one run, twice, interleaved (issue 14): the paper's SID at 64x64, encoder-cnn,
 # no view and a null sink, batch 1 and 8, float32 and bfloat16, on 2 cores.
-#   bench/peer.sh [OUT_DIR]    (about 6 minutes; run it on a quiet machine)
+#   bench/peer.sh [OUT_DIR]    (about 3 minutes here; run it on a quiet machine)
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 S=build/tools/spikevid

@@ -92,8 +92,7 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
       source_description_ = c.input;
       break;
     }
-    case SourceKind::spike_stream: {
-#ifdef SPIKEVID_HAVE_IO
+    case SourceKind::spike_stream: {  // a LibTorch-only build's stand-in says it has none
       spike_stream_ = std::make_unique<SpikeStreamSource>(c.input, c.encode.encoder,
                                                           c.idle_timeout_s, c.stop_flag);
       encoder_info_ = spike_stream_->encoder();
@@ -101,9 +100,6 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
       fps_ = spike_stream_->fps();
       expected_frames_ = 0;
       source_description_ = c.input;
-#else
-      needs_io("a spike stream");
-#endif
       break;
     }
     case SourceKind::synthetic: {
@@ -176,13 +172,8 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
   if (!c.record_spikes.empty())
     recorder_stage_ = std::make_unique<SpikeRecorder>(
         c.record_spikes, spike_header(encoder_info_, grid_, source_description_), inputs);
-  if (!c.send_spikes.empty()) {
-#ifdef SPIKEVID_HAVE_IO
+  if (!c.send_spikes.empty())
     sender_stage_ = std::make_unique<SpikeSender>(c.send_spikes, encoder_info_, grid_, fps_);
-#else
-    needs_io("a spike stream");
-#endif
-  }
   if (c.decode) {
     switch (c.sink) {
       case SinkKind::null:

@@ -1,6 +1,9 @@
 // The spike stream over GStreamer's SRT and RTP on the loopback interface:
 // every message arrives whole and in order, the URI is checked, and a port
 // in use is one line.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,7 +20,21 @@ using namespace spikevid::stream;
 
 namespace {
 
-int test_port(int offset) { return 20000 + static_cast<int>(::getpid() % 20000) + offset; }
+// A UDP port nobody holds now, the kernel's choice (a port made from the
+// process id could meet another test's running beside it under ctest -j).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
+  ::close(fd);
+  REQUIRE(ok);
+  return ntohs(a.sin_port);
+}
 
 StreamHeader tiled_header() {
   StreamHeader h;
@@ -95,7 +112,7 @@ TEST_CASE("stream URIs: what each part means, and one line for a wrong one", "[t
 }
 
 TEST_CASE("spike stream over RTP on loopback: every message, in order", "[transport]") {
-  const int port = test_port(0);
+  const int port = free_port();
   const auto [seqs, ended] = round_trip("rtp://127.0.0.1:" + std::to_string(port),
                                         "rtp://127.0.0.1:" + std::to_string(port), 30);
   CHECK(ended);
@@ -104,7 +121,7 @@ TEST_CASE("spike stream over RTP on loopback: every message, in order", "[transp
 }
 
 TEST_CASE("spike stream over SRT on loopback: every message, in order", "[transport]") {
-  const int port = test_port(1);
+  const int port = free_port();
   const auto [seqs, ended] =
       round_trip("srt://:" + std::to_string(port), "srt://127.0.0.1:" + std::to_string(port), 30);
   CHECK(ended);
@@ -114,7 +131,7 @@ TEST_CASE("spike stream over SRT on loopback: every message, in order", "[transp
 
 TEST_CASE("a receiver on a port in use fails with one line naming it", "[transport]") {
   for (const std::string scheme : {"rtp://127.0.0.1:", "srt://:"}) {
-    const auto uri = scheme + std::to_string(test_port(2));
+    const auto uri = scheme + std::to_string(free_port());
     MessageReceiver first(parse_stream_uri(uri, true));
     CHECK_THROWS_WITH(MessageReceiver(parse_stream_uri(uri, true)), Catch::Contains(uri));
   }
@@ -124,7 +141,7 @@ TEST_CASE("garbage on the wire is skipped and counted; the messages around it ar
           "[transport]") {
   const auto h = tiled_header();
   for (const std::string scheme : {"rtp://127.0.0.1:", "srt://"}) {
-    const int port = test_port(3);
+    const int port = free_port();
     const auto rx_uri =
         scheme == "srt://" ? "srt://:" + std::to_string(port) : scheme + std::to_string(port);
     MessageReceiver rx(parse_stream_uri(rx_uri, true));
@@ -148,7 +165,7 @@ TEST_CASE("garbage on the wire is skipped and counted; the messages around it ar
 }
 
 TEST_CASE("an SRT sender with nobody listening fails with one line, no hang", "[transport]") {
-  const auto uri = "srt://127.0.0.1:" + std::to_string(test_port(4));
+  const auto uri = "srt://127.0.0.1:" + std::to_string(free_port());
   const auto t0 = std::chrono::steady_clock::now();
   std::string why;
   try {
