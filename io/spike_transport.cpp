@@ -228,6 +228,7 @@ struct MessageReceiver::Impl {
   GstElement* pipeline = nullptr;
   GstElement* sink = nullptr;
   MessageAssembler assembler;
+  std::uint64_t skipped_before = 0;  // by the assemblers before listen_again()
   ~Impl() {
     if (pipeline) {
       gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -256,7 +257,20 @@ MessageReceiver::MessageReceiver(const StreamUri& uri)
 
 MessageReceiver::~MessageReceiver() = default;
 
-std::uint64_t MessageReceiver::skipped_bytes() const { return impl_->assembler.skipped_bytes(); }
+void MessageReceiver::listen_again() {
+  if (uri_.kind != StreamUri::Kind::srt || !uri_.listener)
+    throw std::logic_error(uri_.text + ": only an SRT listener listens again");
+  // NULL closes the socket; PLAYING binds the port anew and waits for a caller.
+  gst_element_set_state(impl_->pipeline, GST_STATE_NULL);
+  impl_->skipped_before += impl_->assembler.skipped_bytes();
+  impl_->assembler = MessageAssembler{};
+  ended_ = false;
+  start(impl_->pipeline, uri_.text, 0.2);
+}
+
+std::uint64_t MessageReceiver::skipped_bytes() const {
+  return impl_->skipped_before + impl_->assembler.skipped_bytes();
+}
 
 std::optional<std::string> MessageReceiver::next(double timeout_s) {
   std::string m;
@@ -265,13 +279,17 @@ std::optional<std::string> MessageReceiver::next(double timeout_s) {
   while (!ended_) {
     const auto why = bus_error(impl_->pipeline);
     if (!why.empty()) throw std::runtime_error(uri_.text + ": " + why);
-    const auto left = std::chrono::duration<double>(until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
+    const double left =
+        std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+    // A timeout of 0 still takes what has arrived.
     GstSample* sample = gst_app_sink_try_pull_sample(
         GST_APP_SINK(impl_->sink),
-        static_cast<GstClockTime>(std::min(left.count(), 0.1) * GST_SECOND));
+        static_cast<GstClockTime>(std::clamp(left, 0.0, 0.1) * GST_SECOND));
     if (!sample) {
-      if (gst_app_sink_is_eos(GST_APP_SINK(impl_->sink))) ended_ = true;
+      if (gst_app_sink_is_eos(GST_APP_SINK(impl_->sink)))
+        ended_ = true;
+      else if (left <= 0)
+        return std::nullopt;
       continue;
     }
     GstBuffer* buf = gst_sample_get_buffer(sample);

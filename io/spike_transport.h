@@ -70,6 +70,10 @@ class MessageReceiver {
   std::optional<std::string> next(double timeout_s);
   // The sender closed the connection (SRT) or the pipeline ended.
   bool ended() const { return ended_; }
+  // An SRT listener whose caller left: listen on the same port again (a
+  // sender that restarts calls again). What the assembler held is dropped.
+  void listen_again();
+  bool can_listen_again() const { return uri_.kind == StreamUri::Kind::srt && uri_.listener; }
   std::uint64_t skipped_bytes() const;
 
  private:

@@ -1,6 +1,7 @@
 #include "models/progress.h"
 
 #include <unistd.h>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -26,14 +27,19 @@ void Progress::update(long long done, const std::string& extra) {
 void Progress::draw() {
   const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
   const double rate = secs > 0 ? done_ / secs : 0;
-  const double eta = rate > 0 ? (total_ - done_) / rate : 0;
+  const double eta = rate > 0 ? std::max(0.0, static_cast<double>(total_ - done_) / rate) : 0;
   constexpr int kWidth = 24;
-  const int filled = total_ > 0 ? static_cast<int>(kWidth * done_ / total_) : 0;
   char line[256];
-  std::snprintf(line, sizeof line, "%s [%s%s] %lld/%lld %.0f/s ETA %dm%02ds %s", label_.c_str(),
-                std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), done_,
-                total_, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60,
-                extra_.c_str());
+  if (total_ <= 0) {  // unknown (a live source, a stream): the count and the rate
+    std::snprintf(line, sizeof line, "%s %lld %.0f/s %s", label_.c_str(), done_, rate,
+                  extra_.c_str());
+  } else {
+    const int filled = static_cast<int>(kWidth * std::min(done_, total_) / total_);
+    std::snprintf(line, sizeof line, "%s [%s%s] %lld/%lld %.0f/s ETA %dm%02ds %s", label_.c_str(),
+                  std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
+                  done_, total_, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60,
+                  extra_.c_str());
+  }
   out_ << (tty_ ? "\r" : "") << line << (tty_ ? "\033[K" : "\n") << std::flush;
 }
 

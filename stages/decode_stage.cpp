@@ -82,8 +82,9 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   std::vector<ReconstructionPtr> out;
   out.reserve(spikes.size());
   for (std::size_t i = 0; i < spikes.size(); ++i)
-    out.push_back(std::make_unique<Reconstruction>(Reconstruction{
-        spikes[i]->meta, spikes[i]->image, spikes[i]->counts, outputs[i], spikes[i]->pts_ns}));
+    out.push_back(std::make_unique<Reconstruction>(
+        Reconstruction{spikes[i]->meta, spikes[i]->image, spikes[i]->counts, outputs[i],
+                       spikes[i]->pts_ns, spikes[i]->stream, spikes[i]->received_ns}));
   return out;
 }
 

@@ -37,6 +37,8 @@ struct Spikes {
   // On the CUDA path: done when `counts` is. A consumer on another stream
   // waits for it on the GPU; one on the host calls host_wait() first.
   std::shared_ptr<const GpuEvent> ready;
+  int stream = 0;                // serve (stages/spike_server.h): which stream
+  std::int64_t received_ns = 0;  // serve: when its message was taken from the transport
 };
 
 struct Reconstruction {
@@ -45,6 +47,8 @@ struct Reconstruction {
   torch::Tensor counts;  // [T,bins,N]
   torch::Tensor output;  // [1,1,H,W] in [0,1], tiles blended, on the CPU (pinned on the CUDA path)
   std::int64_t pts_ns = 0;
+  int stream = 0;  // as the Spikes'
+  std::int64_t received_ns = 0;
 };
 
 struct Composed {

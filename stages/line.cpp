@@ -66,10 +66,12 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
         ": a live line keeps only the newest frame on every edge, so a model stage never finds "
         "more than one waiting; batches are for transcode, encode, decode and bench --mode "
         "offline");
-  if (!c.decode && ((c.record_spikes.empty() && c.send_spikes.empty()) ||
-                    c.source == SourceKind::spike_file || c.source == SourceKind::spike_stream))
+  if (!c.decode &&
+      ((c.record_spikes.empty() && c.send_spikes.empty()) || c.source == SourceKind::spike_stream ||
+       (c.source == SourceKind::spike_file && (c.send_spikes.empty() || !c.record_spikes.empty()))))
     throw std::invalid_argument(
-        "a line that does not decode must record or send spikes from a video");
+        "a line that does not decode must record or send spikes from a video, or send a spike "
+        "file's");
   if (c.view == View::none && c.sink != SinkKind::null)
     throw std::invalid_argument("--view none: only the null sink takes undrawn frames");
   if (c.sink == SinkKind::file && c.output.empty())
@@ -384,10 +386,22 @@ void Line::build() {
   if (spike_file_) {
     auto spikes = p.add_source<SpikesPtr>("read", [this, max]() -> std::optional<SpikesPtr> {
       if (max > 0 && emitted_ >= max) return std::nullopt;
+      if (config_.paced) {  // frame n leaves at n / fps after the first
+        using namespace std::chrono;
+        const auto now = steady_clock::now();
+        if (emitted_ == 0) paced_from_ = now;
+        const auto due = paced_from_ + duration_cast<steady_clock::duration>(
+                                           duration<double>(static_cast<double>(emitted_) / fps_));
+        if (due > now) std::this_thread::sleep_until(due);
+      }
       auto s = spike_file_->next();
       if (s) ++emitted_;
       return s;
     });
+    if (!decode_) {
+      add_spikes_sink(spikes);
+      return;
+    }
     add_tail(spikes);
     return;
   }
@@ -429,19 +443,25 @@ void Line::build() {
   if (sender_stage_ && decode_)
     spikes = p.add_transform<SpikesPtr>(
         "send", spikes, [this](SpikesPtr s) { return sender_stage_->process(std::move(s)); });
-  if (!decode_) {  // the line ends in the recorder or the sender
-    p.add_sink(sender_stage_ ? "send" : "record", spikes, [this](SpikesPtr s) {
-      const auto meta = s->meta;
-      if (sender_stage_)
-        sender_stage_->process(std::move(s));
-      else
-        recorder_stage_->process(std::move(s));
-      delivered_.fetch_add(1, std::memory_order_relaxed);
-      if (config_.on_output) config_.on_output(meta);
-    });
+  if (!decode_) {
+    add_spikes_sink(spikes);
     return;
   }
   add_tail(spikes);
+}
+
+// The line ends in the sender or the recorder (encode).
+template <class Port>
+void Line::add_spikes_sink(Port spikes) {
+  pipeline_->add_sink(sender_stage_ ? "send" : "record", spikes, [this](SpikesPtr s) {
+    const auto meta = s->meta;
+    if (sender_stage_)
+      sender_stage_->process(std::move(s));
+    else
+      recorder_stage_->process(std::move(s));
+    delivered_.fetch_add(1, std::memory_order_relaxed);
+    if (config_.on_output) config_.on_output(meta);
+  });
 }
 
 void Line::finish_outputs() {

@@ -3,7 +3,9 @@
 //
 //   capture → preprocess → encode → [record] → decode → [compose] → sink
 //   read (a spike file) ──────────────────────┘
-//   encode alone: capture → preprocess → encode → record (the spike file is the output)
+//   encode alone: capture → preprocess → encode → record and/or send (the spike file or
+//     the stream is the output)
+//   a spike file replayed to a stream: read (paced at the file's frame rate) → send
 //
 // A command fills a LineConfig (what it parsed) and calls run(); it never adds
 // stages itself. `live` paces nothing and drops: every edge keeps the latest
@@ -13,6 +15,7 @@
 // Outputs (the video, the spike file) are written safely (io/output_file.h)
 // and finalized on every exit path.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,8 +74,9 @@ struct LineConfig {
   std::string record_spikes;         // a spike file to write ("": none)
   std::string send_spikes;           // a stream URI to send them to ("": none)
   double idle_timeout_s = 10;        // SourceKind::spike_stream: the wait for a message
-  bool decode = true;                // false: the line ends in the recorder (`encode`)
-  DecodeConfig decoder;              // device, precision, graphs, batch: from below
+  bool paced = false;    // SourceKind::spike_file: frames leave at the file's rate (a replay)
+  bool decode = true;    // false: the line ends in the recorder (`encode`)
+  DecodeConfig decoder;  // device, precision, graphs, batch: from below
   View view = View::side_by_side;
   bool overlay = true;
   SinkKind sink = SinkKind::null;
@@ -190,6 +194,8 @@ class Line {
   void plan_threads();
   template <class Port>
   void add_tail(Port spikes);
+  template <class Port>
+  void add_spikes_sink(Port spikes);
   void finish_outputs();
 
   LineConfig config_;
@@ -212,6 +218,7 @@ class Line {
   double fps_ = 30;
   std::int64_t expected_frames_ = -1;
   std::int64_t emitted_ = 0;
+  std::chrono::steady_clock::time_point paced_from_;  // LineConfig::paced: the first frame
   std::atomic<std::int64_t> delivered_{0};
   bool ran_ = false;
   bool batch_auto_ = false;

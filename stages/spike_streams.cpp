@@ -58,7 +58,7 @@ struct SpikeStreamSource::Impl {
   std::uint64_t stream_id = 0;
   std::uint64_t next_seq = 0;
   bool have_seq = false;
-  double idle_s = 0;
+  Clock::time_point last_message = Clock::now();
 };
 
 SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid,
@@ -101,50 +101,48 @@ void SpikeSender::finish() {
 }
 
 SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& encoder_spec,
-                                     double idle_timeout_s, const std::atomic<bool>* stop)
+                                     double idle_timeout_s, const std::atomic<bool>* stop,
+                                     bool wait_for_header)
     : impl_(std::make_unique<Impl>()) {
   auto& i = *impl_;
   i.uri = uri;
   i.idle_timeout_s = idle_timeout_s;
   encoder_ = load_encoder(encoder_spec, torch::kCPU)->info();
+  encoder_spec_ = encoder_spec;
   i.receiver = std::make_unique<stream::MessageReceiver>(stream::parse_stream_uri(uri, true));
-  const auto until = Clock::now() + std::chrono::duration<double>(idle_timeout_s);
-  while (!i.header) {
+  i.last_message = Clock::now();
+  while (wait_for_header && !i.header) {
     if (stop && stop->load()) throw std::runtime_error(uri + ": stopped before a stream came");
-    if (Clock::now() > until)
+    if (!next(0.1))
       throw std::runtime_error(uri + ": no stream header within " +
                                std::to_string(static_cast<int>(idle_timeout_s)) +
                                " s (--idle-timeout; is the sender running?)");
-    const auto m = i.receiver->next(0.1);
-    if (!m) continue;
-    try {
-      const auto msg =
-          stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size());
-      if (msg.type != stream::MessageType::header) continue;  // frames before it: not ours yet
-      i.header = std::make_unique<stream::StreamHeader>(msg.header);
-      i.stream_id = msg.stream_id;
-    } catch (const stream::StreamError&) {
-      ++counts_.malformed;
-      continue;
-    }
-    const auto& h = *i.header;
-    if (h.encoder_id != encoder_.id)
-      throw std::runtime_error(uri + ": the stream's encoder is " + h.encoder_id + ", not " +
-                               encoder_.id + " (" + encoder_spec + "; give --encoder)");
-    if (h.cells != encoder_.n_cells)
-      throw std::runtime_error(uri + ": the stream has " + std::to_string(h.cells) +
-                               " cells a tile, " + encoder_spec + " " +
-                               std::to_string(encoder_.n_cells));
-    // Bins and window are the sender's settings (encode --bins), as a spike
-    // file's are; a decoder trained with others says so when it is loaded.
-    encoder_.bins = h.bins;
-    encoder_.window_s = h.window_s;
-    grid_ = TileGrid{h.tile_rows, h.tile_cols, encoder_.image_size, h.tile_overlap};
-    fps_ = h.fps;
   }
 }
 
 SpikeStreamSource::~SpikeStreamSource() = default;
+
+bool SpikeStreamSource::started() const { return impl_->header != nullptr; }
+
+void SpikeStreamSource::take_header(const stream::Message& msg) {
+  auto& i = *impl_;
+  const auto& h = msg.header;
+  if (h.encoder_id != encoder_.id)
+    throw std::runtime_error(i.uri + ": the stream's encoder is " + h.encoder_id + ", not " +
+                             encoder_.id + " (" + encoder_spec_ + "; give --encoder)");
+  if (h.cells != encoder_.n_cells)
+    throw std::runtime_error(i.uri + ": the stream has " + std::to_string(h.cells) +
+                             " cells a tile, " + encoder_spec_ + " " +
+                             std::to_string(encoder_.n_cells));
+  i.header = std::make_unique<stream::StreamHeader>(h);
+  i.stream_id = msg.stream_id;
+  // Bins and window are the sender's settings (encode --bins), as a spike
+  // file's are; a decoder trained with others says so when it is loaded.
+  encoder_.bins = h.bins;
+  encoder_.window_s = h.window_s;
+  grid_ = TileGrid{h.tile_rows, h.tile_cols, encoder_.image_size, h.tile_overlap};
+  fps_ = h.fps;
+}
 
 std::string SpikeStreamSource::describe_counts() const {
   return std::to_string(counts_.frames) + " frames received, " + std::to_string(counts_.lost) +
@@ -154,31 +152,38 @@ std::string SpikeStreamSource::describe_counts() const {
          " bytes skipped, " + std::to_string(counts_.restarts) + " sender restarts";
 }
 
-std::optional<SpikesPtr> SpikeStreamSource::next() {
+std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
   auto& i = *impl_;
-  const auto t0 = Clock::now();
-  const auto m = i.receiver->next(0.1);
+  const auto m = i.receiver->next(timeout_s);
   if (!m) {
+    const double idle = std::chrono::duration<double>(Clock::now() - i.last_message).count();
     if (i.receiver->ended()) {  // the transport closed (SRT: the caller went)
+      if (!i.receiver->can_listen_again()) {
+        std::cerr << "spikevid: " << i.uri
+                  << ": the sender closed the connection without an end of stream; finishing\n";
+        return std::nullopt;
+      }
       std::cerr << "spikevid: " << i.uri
-                << ": the sender closed the connection without an end of stream; finishing\n";
-      return std::nullopt;
+                << ": the sender closed the connection without an end of stream; listening "
+                   "again for up to "
+                << i.idle_timeout_s << " s (--idle-timeout)\n";
+      i.receiver->listen_again();
     }
-    i.idle_s += std::chrono::duration<double>(Clock::now() - t0).count();
-    if (i.idle_s > i.idle_timeout_s) {
-      std::cerr << "spikevid: " << i.uri << ": no message for " << i.idle_timeout_s
-                << " s; finishing\n";
+    if (idle > i.idle_timeout_s) {
+      if (i.header)
+        std::cerr << "spikevid: " << i.uri << ": no message for " << i.idle_timeout_s
+                  << " s; finishing\n";
       return std::nullopt;
     }
     return SpikesPtr{};
   }
-  i.idle_s = 0;
+  i.last_message = Clock::now();
   stream::Message msg;
   try {
     msg = stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(),
                                 i.header.get());
     const auto& h = msg.header;
-    if (msg.type == stream::MessageType::header &&
+    if (i.header && msg.type == stream::MessageType::header &&
         (h.encoder_id != i.header->encoder_id || h.tile_rows != i.header->tile_rows ||
          h.tile_cols != i.header->tile_cols || h.tile_overlap != i.header->tile_overlap ||
          h.cells != i.header->cells || h.bins != i.header->bins))
@@ -187,6 +192,10 @@ std::optional<SpikesPtr> SpikeStreamSource::next() {
     if (++counts_.malformed <= 5 || counts_.malformed % 100 == 0)
       std::cerr << "spikevid: " << i.uri << ": dropped a message (" << e.what() << "; "
                 << counts_.malformed << " so far)\n";
+    return SpikesPtr{};
+  }
+  if (!i.header) {  // frames before the header are not ours yet
+    if (msg.type == stream::MessageType::header) take_header(msg);
     return SpikesPtr{};
   }
   if (msg.type == stream::MessageType::end) {

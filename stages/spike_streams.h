@@ -11,8 +11,10 @@
 //     dropped with a one-line warning; a gap in sequence numbers (lost or
 //     late messages) is counted as frames lost, never waited for; a sender
 //     that restarts (a new stream id, the same encoder and tiles) is
-//     followed. The end of stream, or no message for `idle_timeout_s`, ends
-//     it. Blocking: at most 0.1 s per call (a stop is noticed).
+//     followed, and an SRT listener whose caller went without an end of
+//     stream listens again. The end of stream, or no message for
+//     `idle_timeout_s`, ends it. Blocking: at most the timeout given to
+//     next() (0.1 s by default; a stop is noticed).
 // Threading: one thread at a time.
 #include <atomic>
 #include <cstdint>
@@ -25,6 +27,9 @@
 #include "stages/tiles.h"
 
 namespace spikevid {
+namespace stream {
+struct Message;
+}
 
 class SpikeSender {
  public:
@@ -51,16 +56,21 @@ struct StreamCounts {
 
 class SpikeStreamSource {
  public:
-  // Listens on (or calls) `uri` and waits at most `idle_timeout_s` for the
-  // stream's header, whose encoder must be `encoder_spec`'s (its cells come
-  // from the model file, not the stream). `stop` (may be null) ends the wait.
-  // Throws std::runtime_error with one line.
+  // Listens on (or calls) `uri`. With `wait_for_header`, waits at most
+  // `idle_timeout_s` for the stream's header (a `stop`, which may be null,
+  // ends the wait); without, next() takes it when it comes (started()). The
+  // header's encoder must be `encoder_spec`'s (its cells come from the model
+  // file, not the stream). Throws std::runtime_error with one line.
   SpikeStreamSource(const std::string& uri, const std::string& encoder_spec, double idle_timeout_s,
-                    const std::atomic<bool>* stop);
+                    const std::atomic<bool>* stop, bool wait_for_header = true);
   ~SpikeStreamSource();
-  // A frame; a null pointer when none came within 0.1 s; nullopt at the end
-  // of the stream or after `idle_timeout_s` without a message.
-  std::optional<SpikesPtr> next();
+  // A frame; a null pointer when none came within `timeout_s` (0: only what
+  // has arrived); nullopt at the end of the stream or after `idle_timeout_s`
+  // without a message. An SRT listener whose sender closed the connection
+  // without an end of stream listens again and waits for it that long.
+  // Throws (one line) for a header of another encoder.
+  std::optional<SpikesPtr> next(double timeout_s = 0.1);
+  bool started() const;  // the header came: encoder(), grid() and fps() are the stream's
   const EncoderInfo& encoder() const { return encoder_; }
   TileGrid grid() const { return grid_; }
   double fps() const { return fps_; }
@@ -68,9 +78,11 @@ class SpikeStreamSource {
   std::string describe_counts() const;
 
  private:
+  void take_header(const stream::Message& msg);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   EncoderInfo encoder_;
+  std::string encoder_spec_;
   TileGrid grid_;
   double fps_ = 30;
   StreamCounts counts_;

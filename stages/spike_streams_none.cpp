@@ -22,11 +22,13 @@ SpikesPtr SpikeSender::process(SpikesPtr s) { return s; }
 std::int64_t SpikeSender::frames() const { return 0; }
 void SpikeSender::finish() {}
 SpikeStreamSource::SpikeStreamSource(const std::string&, const std::string&, double,
-                                     const std::atomic<bool>*) {
+                                     const std::atomic<bool>*, bool) {
   no_gstreamer();
 }
 SpikeStreamSource::~SpikeStreamSource() = default;
-std::optional<SpikesPtr> SpikeStreamSource::next() { no_gstreamer(); }
+std::optional<SpikesPtr> SpikeStreamSource::next(double) { no_gstreamer(); }
+bool SpikeStreamSource::started() const { return false; }
+void SpikeStreamSource::take_header(const stream::Message&) {}
 std::string SpikeStreamSource::describe_counts() const { return {}; }
 
 }  // namespace spikevid

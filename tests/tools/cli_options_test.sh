@@ -34,6 +34,12 @@ for a in "--frames -1" "--batch 0" "--view mosaic" "--device tpu" "--threads -3"
 done
 check transcode "$in"  # -o missing
 check decode           # the spike file missing
+for a in "--streams 0" "--streams 2000" "--batch 0" "--precision float16" "--idle-timeout 0" \
+         "--tiles 3by4" "--device tpu" "--threads -1" "-o $out-%s.mp4" "-o $out-%d-%d.mp4"; do
+  check serve --listen "rtp://127.0.0.1:9" $a
+done
+check serve            # --listen missing
+check encode "$out.h5" -o "$out-2.h5" --to rtp://127.0.0.1:9  # a spike file is sent, not copied
 for a in "--mode fast" "--fps 0" "--frames -1" "--frames 20" "--batch 0" "--threads 0.5" \
          "--threads some" "--decode-workers -1" "--tiles 3by4" "--device tpu" "--soak -1" "--warmup -1" "--precision half" "--precision float16" \
          "--cuda-graphs yes" "--cuda-graphs on"; do

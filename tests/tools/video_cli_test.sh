@@ -35,41 +35,7 @@ expect 0 "$sv" decode "$tmp/e32.h5" -o "$tmp/d32.mp4" --precision float32
 raw "$tmp/t32.mp4" "$tmp/t32.raw" && raw "$tmp/d32.mp4" "$tmp/d32.raw" || fail "cannot decode the float32 outputs"
 cmp -s "$tmp/t32.raw" "$tmp/d32.raw" || fail "float32: encode+decode frames differ from transcode's"
 
-# Spikes over the network, both transports: decode listens first, encode
-# sends; the frames are transcode's, bit for bit (integer counts, lossless
-# coding; loopback loses nothing here).
-# A UDP port nobody holds now, the kernel's choice (not one made from $$,
-# which could meet another test's running beside it).
-free_port() {
-  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-for scheme in rtp srt; do
-  port=$(free_port) || fail "no free port"
-  rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
-  "$sv" decode "$rx" -o "$tmp/net-$scheme.mp4" --idle-timeout 20 >"$tmp/net-$scheme.out" 2>&1 &
-  rx_pid=$!
-  sleep 1
-  expect 0 "$sv" encode "$tmp/in.mp4" --to "$scheme://127.0.0.1:$port" --seed 7
-  wait $rx_pid || { cat "$tmp/net-$scheme.out" >&2; fail "decode $rx exited $?"; }
-  grep -q "^stream: 24 frames received, 0 lost" "$tmp/net-$scheme.out" || { cat "$tmp/net-$scheme.out" >&2; fail "$scheme: not every frame arrived"; }
-  raw "$tmp/net-$scheme.mp4" "$tmp/net-$scheme.raw" || fail "cannot decode the $scheme output"
-  cmp -s "$tmp/t.raw" "$tmp/net-$scheme.raw" || fail "$scheme: received frames differ from transcode's"
-done
-# Nobody sends: one line after --idle-timeout, nothing written. A bad URI,
-# and a port another receiver holds: one line naming it.
-expect 1 "$sv" decode "rtp://127.0.0.1:$(free_port)" -o "$tmp/none.mp4" --idle-timeout 1
-grep -q "no stream header within 1 s" "$tmp/err" || fail "idle receiver: $(cat "$tmp/err")"
-[ ! -e "$tmp/none.mp4" ] || fail "an idle receiver wrote its output"
-expect 1 "$sv" decode "srt://:0" -o "$tmp/none.mp4"
-expect 1 "$sv" encode "$tmp/in.mp4" --to "udp://127.0.0.1:$port"
-expect 2 "$sv" encode "$tmp/in.mp4"
-held="rtp://127.0.0.1:$(free_port)"
-"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >/dev/null 2>&1 &
-hold_pid=$!
-sleep 1
-expect 1 "$sv" decode "$held" -o "$tmp/second.mp4" --idle-timeout 1
-grep -q "$held" "$tmp/err" || fail "port in use: $(cat "$tmp/err")"
-kill $hold_pid 2>/dev/null; wait $hold_pid 2>/dev/null
+# Spikes over the network: stream_cli_test.sh.
 
 # From another folder: the shipped models are found in the program's checkout.
 (cd "$tmp" && expect 0 "$sv" transcode in.mp4 -o from-elsewhere.mp4 --frames 2) || exit 1

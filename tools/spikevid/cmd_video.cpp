@@ -1,6 +1,7 @@
 // spikevid live, transcode, encode, decode: the line (stages/line.h) on real
 // video, configured from the command line; this file parses and reports.
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <iomanip>
@@ -14,9 +15,13 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include "models/decoder.h"
+#include "models/precision_check.h"
 #include "models/progress.h"
 #include "pipeline/latency_report.h"
+#include "pipeline/pipeline.h"
 #include "stages/line.h"
+#include "stages/spike_server.h"
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
 
@@ -82,6 +87,14 @@ bool is_stream_uri(const std::string& s) {
   return s.rfind("srt://", 0) == 0 || s.rfind("rtp://", 0) == 0;
 }
 
+bool is_spike_file(const std::string& s) {
+  const auto dot = s.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = s.substr(dot);
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".h5" || ext == ".hdf5";
+}
+
 bool have_display() {
   const auto set = [](const char* name) {
     const char* v = std::getenv(name);
@@ -92,9 +105,17 @@ bool have_display() {
 
 LineConfig line_config(const VideoArgs& a, Device device) {
   LineConfig c;
-  c.source = a.mode != Mode::decode   ? SourceKind::video
-             : is_stream_uri(a.input) ? SourceKind::spike_stream
-                                      : SourceKind::spike_file;
+  c.source = a.mode == Mode::encode && is_spike_file(a.input) ? SourceKind::spike_file
+             : a.mode != Mode::decode                         ? SourceKind::video
+             : is_stream_uri(a.input)                         ? SourceKind::spike_stream
+                                                              : SourceKind::spike_file;
+  if (a.mode == Mode::encode && c.source == SourceKind::spike_file) {
+    if (a.send_to.empty() || !a.output.empty())
+      throw UsageError("encode " + a.input +
+                       ": a spike file is already encoded; it can be sent as it is (--to URI, "
+                       "without -o), at its own frame rate");
+    c.paced = true;
+  }
   c.idle_timeout_s = a.idle_timeout_s;
   c.input = a.input;
   c.video = a.source;
@@ -248,9 +269,148 @@ void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes)
   add_common_options(c, a.common);
 }
 
+struct ServeArgs {
+  CommonOptions common;
+  std::string listen, output, tiles = "1x1", precision = "auto", stats_path;
+  std::string encoder = "models/weights/encoder-cnn.svm", decoder = kDefaultDecoder;
+  int streams = 1, batch = 64;
+  double idle_timeout_s = 10;
+};
+
+void run_serve(const ServeArgs& a) {
+  const Device device = parse_device(resolve_device(a.common));
+  if (device != Device::cpu) throw UsageError("serve: --device cpu (the CUDA path is not wired)");
+  ServeConfig c;
+  c.listen = a.listen;
+  c.streams = a.streams;
+  c.output_pattern = a.output;
+  c.encoder = a.encoder;
+  c.decoder.decoder = a.decoder;
+  c.decoder.threads = std::max(1, a.common.threads);
+  c.max_batch = a.batch;
+  c.idle_timeout_s = a.idle_timeout_s;
+  c.stop_flag = &stop_flag();
+  std::optional<Precision> precision;
+  try {
+    c.decoder.tiles = parse_tile_grid(a.tiles);
+    precision = parse_precision_or_auto(a.precision);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  // auto: bfloat16 where this CPU runs it fast and the decoder's file records
+  // that it stays within 0.005 SSIM of float32 (as the line's PrecisionPlan).
+  const bool automatic = !precision;
+  c.decoder.precision = precision.value_or(Precision::float32);
+  std::unique_ptr<SpikeServer> server;
+  try {
+    server = std::make_unique<SpikeServer>(c);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (automatic && cpu_has_fast_bfloat16() &&
+      precision_checked_ok(server->decode_stage().decoder().info().meta, "bfloat16")) {
+    c.decoder.precision = Precision::bfloat16;
+    server->decode_stage().set_precision(Precision::bfloat16);
+  }
+  std::cout << "serve: " << a.streams << " stream" << (a.streams > 1 ? "s" : "") << " on "
+            << a.listen << (a.streams > 1 ? " (stream k on PORT + k)" : "") << ", decoder "
+            << a.decoder << " in " << to_string(c.decoder.precision)
+            << "; Ctrl-C ends it, each output finalized" << std::endl;
+  const auto streams = server->run();
+
+  std::int64_t written = 0, received = 0, lost = 0;
+  int started = 0;
+  nlohmann::json per_stream = nlohmann::json::array();
+  std::cout << "stream  frames  lost  late  malformed  written  p50 ms  p99 ms  max ms  output\n";
+  for (const auto& s : streams) {
+    written += s.written;
+    received += s.counts.frames;
+    lost += s.counts.lost;
+    started += s.started ? 1 : 0;
+    std::ostringstream line;
+    line << std::setw(6) << s.index << std::setw(8) << s.counts.frames << std::setw(6)
+         << s.counts.lost << std::setw(6) << s.counts.late << std::setw(11) << s.counts.malformed
+         << std::setw(9) << s.written << std::fixed << std::setprecision(2) << std::setw(8)
+         << s.p50_ms << std::setw(8) << s.p99_ms << std::setw(8) << s.max_ms << "  "
+         << (!s.refused.empty() ? "refused"
+             : !s.started       ? "(no sender)"
+             : s.output.empty() ? "-"
+                                : s.output);
+    std::cout << line.str() << "\n";
+    per_stream.push_back(
+        {{"stream", s.index},
+         {"uri", s.uri},
+         {"output", s.output},
+         {"started", s.started},
+         {"refused", s.refused},
+         {"frames", s.counts.frames},
+         {"lost", s.counts.lost},
+         {"late", s.counts.late},
+         {"malformed", s.counts.malformed},
+         {"restarts", s.counts.restarts},
+         {"written", s.written},
+         {"latency_ms", {{"p50", s.p50_ms}, {"p99", s.p99_ms}, {"max", s.max_ms}}}});
+  }
+  std::cout << "spikevid serve: " << started << " of " << a.streams << " streams came, " << received
+            << " frames received, " << lost << " lost, " << written << " written"
+            << (stop_requested() ? " (interrupted)" : "") << "; " << server->decoder_calls()
+            << " decoder calls, " << std::fixed << std::setprecision(2)
+            << (server->decoder_calls() ? static_cast<double>(server->frames_decoded()) /
+                                              static_cast<double>(server->decoder_calls())
+                                        : 0.0)
+            << " frames each on average, at most " << server->largest_batch() << "\n";
+  const auto summary = server->pipeline().recorder().summary();
+  write_table(std::cout, summary);
+  nlohmann::json extra = {{"command", command_line()},
+                          {"streams", per_stream},
+                          {"precision", to_string(c.decoder.precision)},
+                          {"decoder_calls", server->decoder_calls()},
+                          {"frames_decoded", server->frames_decoded()},
+                          {"largest_batch", server->largest_batch()},
+                          {"peak_rss_mb", peak_rss_mb()}};
+  write_latency_reports(server->pipeline().recorder(), {a.stats_path, "", ""}, extra);
+  if (started == 0 && !stop_requested())
+    throw std::runtime_error(a.listen + ": no stream came within " +
+                             std::to_string(static_cast<int>(a.idle_timeout_s)) +
+                             " s (--idle-timeout)");
+}
+
 }  // namespace
 
 void add_video_commands(CLI::App& app) {
+  {
+    auto a = std::make_shared<ServeArgs>();
+    auto* c = app.add_subcommand("serve", "Many spike streams into one batched decoder");
+    c->option_defaults()->always_capture_default();
+    c->footer(
+        "Stream k listens on PORT + k. One decoder takes every frame that is waiting, of any "
+        "stream, in one call. Each stream's reconstruction goes to its own video (-o with a %d "
+        "pattern), or nowhere. A stream ends with its end of stream or --idle-timeout seconds "
+        "without a message; serve ends when every stream has. Per stream: frames, lost, late, "
+        "latency from its message taken to its frame written.\n"
+        "Examples:\n"
+        "  spikevid serve --listen srt://:7000 --streams 4 -o out/stream-%02d.mp4\n"
+        "  spikevid encode out/street.h5 --to srt://127.0.0.1:7002   (stream 2: a replay)");
+    c->add_option("--listen", a->listen, "srt://:PORT or rtp://:PORT (stream k: PORT + k)")
+        ->required();
+    c->add_option("--streams", a->streams, "how many streams")->check(CLI::Range(1, 1024));
+    c->add_option("-o,--out", a->output,
+                  "each stream's video, a pattern with one %d for its number (none: no outputs)");
+    c->add_option("--encoder", a->encoder, "the streams' encoder (its cells: the model file)");
+    c->add_option("--decoder", a->decoder, "decoder model file");
+    c->add_option("--tiles", a->tiles, "the streams' tiles (RxC); others are refused");
+    c->add_option("--precision", a->precision,
+                  "auto (bfloat16 where fast and recorded within 0.005 SSIM), float32, bfloat16")
+        ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
+    c->add_option("--batch", a->batch, "the most frames one decoder call takes")
+        ->check(CLI::Range(1, 1024));
+    c->add_option("--idle-timeout", a->idle_timeout_s,
+                  "seconds without a message (or, before it, the header) that end a stream")
+        ->check(CLI::Range(0.1, 86400.0));
+    c->add_option("--stats", a->stats_path, "write the latency summary and each stream's as JSON");
+    add_common_options(*c, a->common);
+    c->callback([a] { run_serve(*a); });
+  }
   {
     auto a = std::make_shared<VideoArgs>();
     a->mode = Mode::live;
@@ -307,8 +467,12 @@ void add_video_commands(CLI::App& app) {
         "Examples:\n"
         "  spikevid encode data/video/vtest.avi -o out/street.h5\n"
         "  spikevid encode test -o out/pattern.h5 --frames 90\n"
-        "  spikevid encode webcam --to srt://192.168.1.20:7001");
-    c->add_option("input", a->input, "video file (or image folder, test, webcam, gst:...)")
+        "  spikevid encode webcam --to srt://192.168.1.20:7001\n"
+        "  spikevid encode out/street.h5 --to srt://127.0.0.1:7001   (a spike file, replayed at "
+        "its frame rate)");
+    c->add_option("input", a->input,
+                  "video file (or image folder, test, webcam, gst:...); or, with --to, a spike "
+                  "file (.h5) to replay")
         ->required();
     c->add_option("-o,--out", a->output, "spike file to write (.h5)");
     c->add_option("--to", a->send_to,

@@ -1,0 +1,107 @@
+// serve (stages/spike_server.h): the output pattern, and several senders
+// into one batched decoder on loopback RTP.
+#include "stages/spike_server.h"
+
+#include <torch/torch.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "models/encoder.h"
+
+using namespace spikevid;
+
+namespace {
+
+// A free UDP port and the next `n - 1` after it, the kernel's choice.
+int free_ports(int n) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    std::vector<int> fds;
+    int first = 0;
+    bool ok = true;
+    for (int k = 0; k < n && ok; ++k) {
+      const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(k == 0 ? 0 : first + k));
+      socklen_t size = sizeof a;
+      ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+           ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
+      if (k == 0 && ok) first = ntohs(a.sin_port);
+      if (fd >= 0) fds.push_back(fd);
+    }
+    for (int fd : fds) ::close(fd);
+    if (ok) return first;
+  }
+  FAIL("no free ports");
+  return 0;
+}
+
+const std::string kEncoder = std::string(SPIKEVID_WEIGHTS_DIR) + "/encoder-cnn.svm";
+const std::string kDecoder = std::string(SPIKEVID_WEIGHTS_DIR) + "/sid-lite-natural.svm";
+
+}  // namespace
+
+TEST_CASE("serve: an output pattern takes one integer conversion", "[serve]") {
+  CHECK(stream_output_name("out/s-%02d.mp4", 3) == "out/s-03.mp4");
+  CHECK(stream_output_name("%d.mkv", 12) == "12.mkv");
+  CHECK(stream_output_name("100%%-%d.mp4", 1) == "100%-1.mp4");
+  CHECK_THROWS_AS(stream_output_name("out/same.mp4", 0), std::invalid_argument);
+  CHECK_THROWS_AS(stream_output_name("%d-%d.mp4", 0), std::invalid_argument);
+  CHECK_THROWS_AS(stream_output_name("%s.mp4", 0), std::invalid_argument);
+  CHECK_THROWS_AS(stream_output_name("%n.mp4", 0), std::invalid_argument);
+  CHECK_THROWS_AS(stream_output_name("%.mp4", 0), std::invalid_argument);
+}
+
+TEST_CASE("serve: three senders, one decoder; every frame of each stream written", "[serve]") {
+  const int port = free_ports(3);
+  ServeConfig c;
+  c.listen = "rtp://127.0.0.1:" + std::to_string(port);
+  c.streams = 3;
+  c.encoder = kEncoder;
+  c.decoder.decoder = kDecoder;
+  c.idle_timeout_s = 3;
+  c.warmup = 0;
+  SpikeServer server(c);
+  std::vector<ServedStream> result;
+  std::thread run([&] { result = server.run(); });
+  const auto encoder = load_encoder(kEncoder, torch::kCPU)->info();
+  torch::manual_seed(3);
+  // Streams 0 and 1 send 20 and 12 frames, all at once (so frames of both
+  // wait together); stream 2 stays silent and ends after the idle timeout.
+  std::vector<std::unique_ptr<SpikeSender>> senders;
+  for (int k = 0; k < 2; ++k)
+    senders.push_back(std::make_unique<SpikeSender>("rtp://127.0.0.1:" + std::to_string(port + k),
+                                                    encoder, TileGrid{}, 30));
+  for (int i = 0; i < 20; ++i)
+    for (int k = 0; k < 2; ++k) {
+      if (k == 1 && i >= 12) continue;
+      auto s = std::make_unique<Spikes>();
+      s->counts = torch::poisson(torch::full({1, 1, encoder.n_cells}, 0.3));
+      s->meta.seq = static_cast<std::uint64_t>(i);
+      senders[static_cast<std::size_t>(k)]->process(std::move(s));
+    }
+  for (auto& s : senders) s->finish();
+  run.join();
+  REQUIRE(result.size() == 3);
+  CHECK(result[0].started);
+  CHECK(result[0].counts.frames == 20);
+  CHECK(result[0].written == 20);
+  CHECK(result[1].counts.frames == 12);
+  CHECK(result[1].written == 12);
+  CHECK(result[0].counts.lost == 0);
+  CHECK_FALSE(result[2].started);
+  CHECK(result[2].written == 0);
+  CHECK(result[0].p99_ms > 0);
+  CHECK(result[0].refused.empty());
+  // The frames came faster than one decoder call: calls took several.
+  CHECK(server.frames_decoded() == 32);
+  CHECK(server.largest_batch() > 1);
+  CHECK(server.decoder_calls() < 32);
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Spikes over the network, as a user runs them: decode listens, encode sends
+# (both transports, transcode's frames bit for bit); a spike file replayed at
+# its own pace; a receiver that joins late; a sender killed and started again;
+# serve with several streams; bad input (one line, the documented exit code).
+# Loopback only; ports are the kernel's free ones.
+#   stream_cli_test.sh SPIKEVID
+set -u
+sv=$1
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # fail, expect
+raw() { gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location="$2"; }
+frames_of() { "$sv" info "$1" | sed -n 's/.* \([0-9]*\) frames$/\1/p'; }
+# A UDP port nobody holds now, the kernel's choice (not one made from $$,
+# which could meet another test's running beside it).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# Two free consecutive ports (serve: stream k on PORT + k).
+free_ports() {
+  python3 -c '
+import socket
+for _ in range(200):
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    try:
+        ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range('"$1"' - 1)]
+        for i, s in enumerate(ss): s.bind(("127.0.0.1", p + 1 + i))
+        print(p); break
+    except OSError: pass'
+}
+
+gst-launch-1.0 -q videotestsrc num-buffers=24 pattern=ball ! video/x-raw,width=160,height=120,framerate=24/1 \
+  ! videoconvert ! x264enc ! mp4mux ! filesink location="$tmp/in.mp4" || fail "cannot make the input video"
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/t.mp4" --view reconstruction --spikes "$tmp/t.h5" --seed 7
+raw "$tmp/t.mp4" "$tmp/t.raw" || fail "cannot decode transcode's output"
+
+# Both transports: decode listens first, encode sends; the frames are
+# transcode's, bit for bit (integer counts, lossless coding; loopback loses
+# nothing here). Then the spike file replayed: the same frames again, at
+# the file's 24 frames/s (24 frames: at least 0.95 s).
+for scheme in rtp srt; do
+  for what in video replay; do
+    port=$(free_port) || fail "no free port"
+    rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
+    "$sv" decode "$rx" -o "$tmp/net.mp4" --idle-timeout 20 >"$tmp/net.out" 2>&1 &
+    rx_pid=$!; pids+=($rx_pid)
+    sleep 1
+    t0=$(date +%s.%N)
+    if [ $what = video ]; then
+      expect 0 "$sv" encode "$tmp/in.mp4" --to "$scheme://127.0.0.1:$port" --seed 7
+    else
+      expect 0 "$sv" encode "$tmp/t.h5" --to "$scheme://127.0.0.1:$port"
+      python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $t0 >= 0.95 else 1)" || fail "$scheme: the replay did not keep the file's pace"
+    fi
+    wait $rx_pid || { cat "$tmp/net.out" >&2; fail "decode $rx exited $?"; }
+    grep -q "^stream: 24 frames received, 0 lost" "$tmp/net.out" || { cat "$tmp/net.out" >&2; fail "$scheme $what: not every frame arrived"; }
+    raw "$tmp/net.mp4" "$tmp/net.raw" || fail "cannot decode the $scheme output"
+    cmp -s "$tmp/t.raw" "$tmp/net.raw" || fail "$scheme $what: received frames differ from transcode's"
+  done
+done
+expect 2 "$sv" encode "$tmp/t.h5" -o "$tmp/copy.h5" --to "rtp://127.0.0.1:9"
+
+# A longer spike file (96 frames, 4 s at its pace) for the restarts.
+gst-launch-1.0 -q videotestsrc num-buffers=96 pattern=ball ! video/x-raw,width=160,height=120,framerate=24/1 \
+  ! videoconvert ! x264enc ! mp4mux ! filesink location="$tmp/long.mp4" || fail "cannot make the long video"
+expect 0 "$sv" encode "$tmp/long.mp4" -o "$tmp/long.h5"
+
+# A receiver that joins late (RTP: the sender sends whether or not anyone
+# listens): the header comes again every second, so it starts within one.
+port=$(free_port)
+"$sv" encode "$tmp/long.h5" --to "rtp://127.0.0.1:$port" >/dev/null 2>&1 &
+tx_pid=$!; pids+=($tx_pid)
+sleep 1.5
+expect 0 "$sv" decode "rtp://127.0.0.1:$port" -o "$tmp/late.mp4" --idle-timeout 5
+wait $tx_pid
+n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/out")
+[ -n "$n" ] && [ "$n" -ge 24 ] && [ "$n" -lt 96 ] || { cat "$tmp/out" "$tmp/err" >&2; fail "late joiner: $n frames"; }
+[ "$(frames_of "$tmp/late.mp4")" = "$n" ] || fail "late joiner: the video has $(frames_of "$tmp/late.mp4") frames, not $n"
+
+# The sender killed mid-stream (no end of stream) and started again within
+# --idle-timeout: the receiver goes on with the new stream (a new stream id,
+# counted as a restart), and its video holds the frames of both. RTP simply
+# resumes. Over SRT, srtsrc reads one caller at a time and notices a dead one
+# only after SRT's peer idle timeout (5 s); the receiver then listens again
+# and says so, and the sender started after that is followed.
+for scheme in rtp srt; do
+  port=$(free_port)
+  rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
+  "$sv" decode "$rx" -o "$tmp/restart.mp4" --idle-timeout 15 >"$tmp/restart.out" 2>&1 &
+  rx_pid=$!; pids+=($rx_pid)
+  sleep 1
+  "$sv" encode "$tmp/long.h5" --to "$scheme://127.0.0.1:$port" >/dev/null 2>&1 &
+  tx_pid=$!
+  sleep 2
+  kill -9 $tx_pid; wait $tx_pid 2>/dev/null
+  if [ $scheme = srt ]; then
+    for _ in $(seq 100); do grep -q "listening again" "$tmp/restart.out" && break; sleep 0.1; done
+    grep -q "listening again" "$tmp/restart.out" || { cat "$tmp/restart.out" >&2; fail "restart: the SRT receiver did not listen again"; }
+  fi
+  expect 0 "$sv" encode "$tmp/long.h5" --to "$scheme://127.0.0.1:$port"
+  wait $rx_pid || { cat "$tmp/restart.out" >&2; fail "$scheme restart: decode exited $?"; }
+  n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/restart.out")
+  [ -n "$n" ] && [ "$n" -gt 96 ] || { cat "$tmp/restart.out" >&2; fail "$scheme restart: $n frames, not the first sender's and all 96 of the second's"; }
+  grep -q "1 sender restarts" "$tmp/restart.out" || { cat "$tmp/restart.out" >&2; fail "$scheme restart not counted"; }
+  [ "$(frames_of "$tmp/restart.mp4")" = "$n" ] || fail "$scheme restart: the video"
+done
+
+# serve: three streams on consecutive ports. Two replays of the same file
+# give two videos of 24 frames, the same; a sender with other tiles is
+# refused in one line and the others go on.
+base=$(free_ports 3) || fail "no free ports"
+"$sv" serve --listen "srt://127.0.0.1:$base" --streams 3 -o "$tmp/s-%02d.mp4" --idle-timeout 4 \
+  --stats "$tmp/serve.json" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+sv_pid=$!; pids+=($sv_pid)
+sleep 1
+expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/tiled.h5" --tiles 2x2 --frames 4
+"$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$base" >/dev/null 2>&1 &
+a=$!
+"$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$((base + 1))" >/dev/null 2>&1 &
+b=$!
+"$sv" encode "$tmp/tiled.h5" --to "srt://127.0.0.1:$((base + 2))" >/dev/null 2>&1
+wait $a && wait $b || fail "serve: a sender failed"
+wait $sv_pid || { cat "$tmp/serve.out" "$tmp/serve.err" >&2; fail "serve exited $?"; }
+grep -q "^spikevid serve: 3 of 3 streams came, 48 frames received, 0 lost, 48 written" "$tmp/serve.out" \
+  || { cat "$tmp/serve.out" "$tmp/serve.err" >&2; fail "serve: counts"; }
+grep -q "stream 2 refused: .*tiles are 2x2" "$tmp/serve.err" || { cat "$tmp/serve.err" >&2; fail "serve: the tiled stream was not refused"; }
+[ "$(frames_of "$tmp/s-00.mp4")" = 24 ] && [ "$(frames_of "$tmp/s-01.mp4")" = 24 ] || fail "serve: videos"
+[ ! -e "$tmp/s-02.mp4" ] || fail "serve: the refused stream has a video"
+raw "$tmp/s-00.mp4" "$tmp/s0.raw" && raw "$tmp/s-01.mp4" "$tmp/s1.raw" || fail "serve: cannot decode"
+cmp -s "$tmp/s0.raw" "$tmp/s1.raw" || fail "serve: the same spikes gave different frames"
+python3 - "$tmp/serve.json" <<'PY' || fail "serve: --stats"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["streams"]
+assert [x["written"] for x in s] == [24, 24, 0], s
+assert s[2]["refused"] and s[0]["latency_ms"]["p99"] > 0, s
+PY
+
+# Bad input: one line and exit 1 (nobody sends; a bad URI; a port another
+# receiver holds) or 2 (a bad pattern, a command line that cannot work).
+expect 1 "$sv" decode "rtp://127.0.0.1:$(free_port)" -o "$tmp/none.mp4" --idle-timeout 1
+grep -q "no stream header within 1 s" "$tmp/err" || fail "idle receiver: $(cat "$tmp/err")"
+[ ! -e "$tmp/none.mp4" ] || fail "an idle receiver wrote its output"
+expect 1 "$sv" serve --listen "rtp://127.0.0.1:$(free_port)" -o "$tmp/none-%d.mp4" --idle-timeout 1
+[ ! -e "$tmp/none-0.mp4" ] || fail "an idle server wrote an output"
+expect 2 "$sv" serve --listen "rtp://127.0.0.1:$(free_port)" --streams 2 -o "$tmp/same.mp4"
+expect 2 "$sv" serve --listen "rtp://127.0.0.1:$(free_port)" -o "$tmp/%s.mp4"
+expect 1 "$sv" decode "srt://:0" -o "$tmp/none.mp4"
+expect 1 "$sv" serve --listen "udp://127.0.0.1:7000"
+expect 2 "$sv" serve --listen "srt://:65535" --streams 2
+expect 1 "$sv" encode "$tmp/in.mp4" --to "udp://127.0.0.1:9"
+expect 2 "$sv" encode "$tmp/in.mp4"
+held="rtp://127.0.0.1:$(free_port)"
+"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >/dev/null 2>&1 &
+hold_pid=$!; pids+=($hold_pid)
+sleep 1
+expect 1 "$sv" decode "$held" -o "$tmp/second.mp4" --idle-timeout 1
+grep -q "$held" "$tmp/err" || fail "port in use: $(cat "$tmp/err")"
+expect 1 "$sv" serve --listen "$held" --idle-timeout 1
+grep -q "$held" "$tmp/err" || fail "serve, port in use: $(cat "$tmp/err")"
+kill $hold_pid 2>/dev/null; wait $hold_pid 2>/dev/null
+echo "stream_cli_test: all passed"
