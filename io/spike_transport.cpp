@@ -141,6 +141,15 @@ StreamUri parse_stream_uri(const std::string& uri, bool receiver) {
   return u;
 }
 
+std::string uri_with_port_offset(const StreamUri& u, int k) {
+  const auto scheme_end = u.text.find("://") + 3;
+  const auto query = u.text.find('?', scheme_end);
+  const std::string head = u.text.substr(0, query);
+  const auto colon = head.rfind(':');
+  return head.substr(0, colon + 1) + std::to_string(u.port + k) +
+         (query == std::string::npos ? "" : u.text.substr(query));
+}
+
 MessageSender::MessageSender(const StreamUri& uri, double connect_timeout_s) : uri_(uri) {
   gst_init_once();
   std::string out;

@@ -34,6 +34,9 @@ struct StreamUri {
 // Parses `uri`; `receiver` picks SRT's default mode (listener) where the URI
 // names none. Throws std::runtime_error ("URI: what is wrong").
 StreamUri parse_stream_uri(const std::string& uri, bool receiver);
+// The URI as given, with PORT + k (the scheme, host and query kept): stream
+// k of `serve`, or of `encode --streams`.
+std::string uri_with_port_offset(const StreamUri& uri, int k);
 
 class MessageSender {
  public:

@@ -175,7 +175,8 @@ Line::Line(LineConfig config) : config_(std::move(config)) {
     recorder_stage_ = std::make_unique<SpikeRecorder>(
         c.record_spikes, spike_header(encoder_info_, grid_, source_description_), inputs);
   if (!c.send_spikes.empty())
-    sender_stage_ = std::make_unique<SpikeSender>(c.send_spikes, encoder_info_, grid_, fps_);
+    sender_stage_ =
+        std::make_unique<SpikeSender>(c.send_spikes, encoder_info_, grid_, fps_, c.send_copies);
   if (c.decode) {
     switch (c.sink) {
       case SinkKind::null:

@@ -73,6 +73,7 @@ struct LineConfig {
   EncodeConfig encode;               // device, precision and threads come from below
   std::string record_spikes;         // a spike file to write ("": none)
   std::string send_spikes;           // a stream URI to send them to ("": none)
+  int send_copies = 1;               // > 1: also to PORT + 1, ... (a stream each; load for `serve`)
   double idle_timeout_s = 10;        // SourceKind::spike_stream: the wait for a message
   bool paced = false;    // SourceKind::spike_file: frames leave at the file's rate (a replay)
   bool decode = true;    // false: the line ends in the recorder (`encode`)

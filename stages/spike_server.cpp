@@ -63,20 +63,6 @@ struct SpikeServer::Stream {
   std::int64_t written = 0;
 };
 
-namespace {
-
-std::string port_uri(const stream::StreamUri& u, int k) {
-  // The URI as given, with PORT + k: the scheme, host and query kept.
-  const auto scheme_end = u.text.find("://") + 3;
-  const auto query = u.text.find('?', scheme_end);
-  const std::string head = u.text.substr(0, query);
-  const auto colon = head.rfind(':');
-  return head.substr(0, colon + 1) + std::to_string(u.port + k) +
-         (query == std::string::npos ? "" : u.text.substr(query));
-}
-
-}  // namespace
-
 SpikeServer::SpikeServer(ServeConfig config) : config_(std::move(config)) {
   auto& c = config_;
   if (c.streams < 1 || c.streams > 1024)
@@ -91,7 +77,7 @@ SpikeServer::SpikeServer(ServeConfig config) : config_(std::move(config)) {
   for (int k = 0; k < c.streams; ++k) {
     auto s = std::make_unique<Stream>();
     s->index = k;
-    s->uri = port_uri(uri, k);
+    s->uri = stream::uri_with_port_offset(uri, k);
     if (!c.output_pattern.empty()) s->output = stream_output_name(c.output_pattern, k);
     outputs.push_back(s->output);
     streams_.push_back(std::move(s));
@@ -102,8 +88,8 @@ SpikeServer::SpikeServer(ServeConfig config) : config_(std::move(config)) {
   c.decoder.max_batch = c.max_batch;
   decode_ = std::make_unique<DecodeStage>(c.decoder, encoder_);
   for (auto& s : streams_)
-    s->source =
-        std::make_unique<SpikeStreamSource>(s->uri, c.encoder, c.idle_timeout_s, &stop_, false);
+    s->source = std::make_unique<SpikeStreamSource>(s->uri, encoder_, c.encoder, c.idle_timeout_s,
+                                                    &stop_, false);
 }
 
 SpikeServer::~SpikeServer() {

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -18,7 +20,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-stream::StreamHeader header_of(const EncoderInfo& e, const TileGrid& g, double fps) {
+std::uint64_t random_stream_id() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+}
+
+}  // namespace
+
+stream::StreamHeader stream_header_of(const EncoderInfo& e, const TileGrid& g, double fps) {
   stream::StreamHeader h;
   h.encoder_id = e.id;
   const auto dash = e.id.find('-');
@@ -33,18 +43,10 @@ stream::StreamHeader header_of(const EncoderInfo& e, const TileGrid& g, double f
   return h;
 }
 
-std::uint64_t random_stream_id() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-         static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
-}
-
-}  // namespace
-
 struct SpikeSender::Impl {
-  std::unique_ptr<stream::MessageSender> sender;
+  std::vector<std::unique_ptr<stream::MessageSender>> senders;  // one a copy
+  std::vector<std::uint64_t> stream_ids;
   stream::StreamHeader header;
-  std::uint64_t stream_id = 0;
   std::int64_t frames = 0;
   int header_every = 30;
   bool finished = false;
@@ -62,12 +64,23 @@ struct SpikeStreamSource::Impl {
 };
 
 SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid,
-                         double fps)
+                         double fps, int copies)
     : impl_(std::make_unique<Impl>()) {
-  impl_->header = header_of(encoder, grid, fps);
-  impl_->stream_id = random_stream_id();
+  if (copies < 1 || copies > 1024)
+    throw std::invalid_argument("--streams " + std::to_string(copies) + ": 1 to 1024");
+  impl_->header = stream_header_of(encoder, grid, fps);
   impl_->header_every = std::max(1, static_cast<int>(std::lround(impl_->header.fps)));
-  impl_->sender = std::make_unique<stream::MessageSender>(stream::parse_stream_uri(uri, false));
+  const auto parsed = stream::parse_stream_uri(uri, false);
+  if (parsed.port + copies - 1 > 65535)
+    throw std::invalid_argument(uri + ": ports " + std::to_string(parsed.port) + " to " +
+                                std::to_string(parsed.port + copies - 1) +
+                                " (one a stream) go beyond 65535");
+  for (int k = 0; k < copies; ++k) {
+    impl_->stream_ids.push_back(random_stream_id() + static_cast<std::uint64_t>(k));
+    impl_->senders.push_back(std::make_unique<stream::MessageSender>(
+        k == 0 ? parsed
+               : stream::parse_stream_uri(stream::uri_with_port_offset(parsed, k), false)));
+  }
 }
 
 std::int64_t SpikeSender::frames() const { return impl_->frames; }
@@ -82,32 +95,43 @@ SpikeSender::~SpikeSender() {
 SpikesPtr SpikeSender::process(SpikesPtr s) {
   host_wait(s->ready);  // on the CUDA path, the encode stage's stream may still be drawing them
   auto& i = *impl_;
-  if (i.frames % i.header_every == 0)
-    i.sender->send(stream::header_message(i.header, i.stream_id, s->meta.seq));
   // [T,bins,N], the stream's order (tile, bin, cell).
   auto c = s->counts.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  i.sender->send(stream::frame_message(i.stream_id, s->meta.seq, s->pts_ns, c.data_ptr<float>(),
-                                       static_cast<std::size_t>(c.numel())));
+  for (std::size_t k = 0; k < i.senders.size(); ++k) {
+    if (i.frames % i.header_every == 0)
+      i.senders[k]->send(stream::header_message(i.header, i.stream_ids[k], s->meta.seq));
+    i.senders[k]->send(stream::frame_message(i.stream_ids[k], s->meta.seq, s->pts_ns,
+                                             c.data_ptr<float>(),
+                                             static_cast<std::size_t>(c.numel())));
+  }
   ++i.frames;
   return s;
 }
 
 void SpikeSender::finish() {
   auto& i = *impl_;
-  if (i.finished || !i.sender) return;
+  if (i.finished || i.senders.empty()) return;
   i.finished = true;
-  i.sender->send(stream::end_message(i.stream_id, static_cast<std::uint64_t>(i.frames)));
-  i.sender->finish();
+  for (std::size_t k = 0; k < i.senders.size(); ++k)
+    i.senders[k]->send(stream::end_message(i.stream_ids[k], static_cast<std::uint64_t>(i.frames)));
+  // One linger for all: each transport delivers on its own threads meanwhile.
+  for (std::size_t k = 0; k < i.senders.size(); ++k) i.senders[k]->finish(k == 0 ? 1.0 : 0.0);
 }
 
 SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& encoder_spec,
                                      double idle_timeout_s, const std::atomic<bool>* stop,
                                      bool wait_for_header)
+    : SpikeStreamSource(uri, load_encoder(encoder_spec, torch::kCPU)->info(), encoder_spec,
+                        idle_timeout_s, stop, wait_for_header) {}
+
+SpikeStreamSource::SpikeStreamSource(const std::string& uri, const EncoderInfo& encoder,
+                                     const std::string& encoder_spec, double idle_timeout_s,
+                                     const std::atomic<bool>* stop, bool wait_for_header)
     : impl_(std::make_unique<Impl>()) {
   auto& i = *impl_;
   i.uri = uri;
   i.idle_timeout_s = idle_timeout_s;
-  encoder_ = load_encoder(encoder_spec, torch::kCPU)->info();
+  encoder_ = encoder;
   encoder_spec_ = encoder_spec;
   i.receiver = std::make_unique<stream::MessageReceiver>(stream::parse_stream_uri(uri, true));
   i.last_message = Clock::now();

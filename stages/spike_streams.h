@@ -29,12 +29,20 @@
 namespace spikevid {
 namespace stream {
 struct Message;
-}
+struct StreamHeader;
+}  // namespace stream
+
+// The stream's header for spikes of `encoder` on `grid` at `fps` (the
+// encoder's hash: its id after the dash).
+stream::StreamHeader stream_header_of(const EncoderInfo& encoder, const TileGrid& grid, double fps);
 
 class SpikeSender {
  public:
   // Throws std::runtime_error with one line (a bad URI; see spike_transport.h).
-  SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid, double fps);
+  // `copies` > 1: the same frames also go to PORT + 1, ..., each copy a
+  // stream of its own (so one process can load `serve` like many senders).
+  SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid, double fps,
+              int copies = 1);
   ~SpikeSender();  // finish(); never throws
   SpikesPtr process(SpikesPtr spikes);
   void finish();  // the end of stream, then the transport closed. Idempotent.
@@ -62,6 +70,10 @@ class SpikeStreamSource {
   // header's encoder must be `encoder_spec`'s (its cells come from the model
   // file, not the stream). Throws std::runtime_error with one line.
   SpikeStreamSource(const std::string& uri, const std::string& encoder_spec, double idle_timeout_s,
+                    const std::atomic<bool>* stop, bool wait_for_header = true);
+  // The same with the encoder already loaded (`serve`: once for every stream).
+  SpikeStreamSource(const std::string& uri, const EncoderInfo& encoder,
+                    const std::string& encoder_spec, double idle_timeout_s,
                     const std::atomic<bool>* stop, bool wait_for_header = true);
   ~SpikeStreamSource();
   // A frame; a null pointer when none came within `timeout_s` (0: only what

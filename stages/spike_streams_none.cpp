@@ -14,7 +14,7 @@ namespace {
 struct SpikeSender::Impl {};
 struct SpikeStreamSource::Impl {};
 
-SpikeSender::SpikeSender(const std::string&, const EncoderInfo&, const TileGrid&, double) {
+SpikeSender::SpikeSender(const std::string&, const EncoderInfo&, const TileGrid&, double, int) {
   no_gstreamer();
 }
 SpikeSender::~SpikeSender() = default;
@@ -23,6 +23,10 @@ std::int64_t SpikeSender::frames() const { return 0; }
 void SpikeSender::finish() {}
 SpikeStreamSource::SpikeStreamSource(const std::string&, const std::string&, double,
                                      const std::atomic<bool>*, bool) {
+  no_gstreamer();
+}
+SpikeStreamSource::SpikeStreamSource(const std::string&, const EncoderInfo&, const std::string&,
+                                     double, const std::atomic<bool>*, bool) {
   no_gstreamer();
 }
 SpikeStreamSource::~SpikeStreamSource() = default;

@@ -116,12 +116,11 @@ base=$(free_ports 3) || fail "no free ports"
 sv_pid=$!; pids+=($sv_pid)
 sleep 1
 expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/tiled.h5" --tiles 2x2 --frames 4
-"$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$base" >/dev/null 2>&1 &
+# One process plays the senders of streams 0 and 1 (--streams 2).
+"$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$base" --streams 2 >/dev/null 2>&1 &
 a=$!
-"$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$((base + 1))" >/dev/null 2>&1 &
-b=$!
 "$sv" encode "$tmp/tiled.h5" --to "srt://127.0.0.1:$((base + 2))" >/dev/null 2>&1
-wait $a && wait $b || fail "serve: a sender failed"
+wait $a || fail "serve: the sender of streams 0 and 1 failed"
 wait $sv_pid || { cat "$tmp/serve.out" "$tmp/serve.err" >&2; fail "serve exited $?"; }
 grep -q "^spikevid serve: 3 of 3 streams came, 48 frames received, 0 lost, 48 written" "$tmp/serve.out" \
   || { cat "$tmp/serve.out" "$tmp/serve.err" >&2; fail "serve: counts"; }
@@ -138,6 +137,22 @@ assert [x["written"] for x in s] == [24, 24, 0], s
 assert s[2]["refused"] and s[0]["latency_ms"]["p99"] > 0, s
 PY
 
+# bench --mode network: every frame over loopback, the bytes against H.264,
+# the latency, in its JSON.
+expect 0 "$sv" bench --mode network --source "$tmp/in.mp4" --frames 24 --warmup 2 --transport rtp,srt \
+  --srt-latency 20 --json "$tmp/net.json"
+python3 - "$tmp/net.json" <<'PY' || fail "bench --mode network: its JSON"
+import json, sys
+n = json.load(open(sys.argv[1]))["network"]
+assert n["frames"] == 24 and n["h264"]["bytes_per_s"] > 0 and n["entropy_bits_per_count"] > 0, n
+assert [r["uri"].split(":")[0] for r in n["runs"]] == ["rtp", "srt"], n["runs"]
+for r in n["runs"]:
+    assert r["frames_received"] == 24 and r["lost"] == 0 and r["end_of_stream_received"], r
+    assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"] and r["bytes_per_s"] > 0, r
+assert n["runs"][1]["latency_ms"]["p50"] >= 15, n["runs"][1]  # SRT holds each packet its latency
+PY
+expect 2 "$sv" bench --mode network
+
 # Bad input: one line and exit 1 (nobody sends; a bad URI; a port another
 # receiver holds) or 2 (a bad pattern, a command line that cannot work).
 expect 1 "$sv" decode "rtp://127.0.0.1:$(free_port)" -o "$tmp/none.mp4" --idle-timeout 1
@@ -152,6 +167,8 @@ expect 1 "$sv" serve --listen "udp://127.0.0.1:7000"
 expect 2 "$sv" serve --listen "srt://:65535" --streams 2
 expect 1 "$sv" encode "$tmp/in.mp4" --to "udp://127.0.0.1:9"
 expect 2 "$sv" encode "$tmp/in.mp4"
+expect 2 "$sv" encode "$tmp/t.h5" -o "$tmp/x.h5" --streams 2
+expect 2 "$sv" encode "$tmp/t.h5" --to "rtp://127.0.0.1:65535" --streams 2
 held="rtp://127.0.0.1:$(free_port)"
 "$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >/dev/null 2>&1 &
 hold_pid=$!; pids+=($hold_pid)

@@ -8,7 +8,9 @@
 // every list option run each combination. On a CUDA device the model stages
 // take the CUDA path (stages/gpu_lane.h): GPU time per stage from CUDA
 // events, half precision and CUDA graphs as options, and the GPU's
-// reconstruction of a fixed input against the CPU's. A LibTorch-only build (a
+// reconstruction of a fixed input against the CPU's. Network mode
+// (tools/spikevid/bench_network.h) measures the spike stream over loopback
+// instead: bytes a second against H.264, added latency. A LibTorch-only build (a
 // GPU machine without OpenCV or GStreamer) has synthetic frames, --view none
 // and no --plot.
 #include <sys/resource.h>
@@ -43,7 +45,9 @@
 #include "tools/spikevid/cli_common.h"
 #include "tools/spikevid/reports.h"
 #ifdef SPIKEVID_HAVE_IO
+#include "io/output_file.h"
 #include "stages/compose.h"
+#include "tools/spikevid/bench_network.h"
 #include "tools/spikevid/bench_plot.h"
 #endif
 
@@ -68,6 +72,8 @@ struct BenchArgs {
   bool no_sequential = false;
   bool peer = false;        // also the plain loop over the same model objects
   double soak_minutes = 0;  // > 0: a soak run instead of the sweep
+  std::vector<std::string> transports{"rtp", "srt"};  // --mode network
+  std::vector<int> srt_latency_ms{120};
   std::string json_path, csv_path, trace_path, plot_path;
 };
 
@@ -597,8 +603,43 @@ void run_bench(BenchArgs& a) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
-  if (a.mode != "offline" && a.mode != "realtime")
-    throw UsageError("--mode: expected offline or realtime, got '" + a.mode + "'");
+  if (a.mode != "offline" && a.mode != "realtime" && a.mode != "network")
+    throw UsageError("--mode: expected offline, realtime or network, got '" + a.mode + "'");
+  if (a.mode == "network") {
+#ifdef SPIKEVID_HAVE_IO
+    if (a.source == "synthetic")
+      throw UsageError(
+          "--mode network: give --source a video file (the spikes and H.264 of its frames)");
+    for (const auto& t : a.transports)
+      if (t != "rtp" && t != "srt")
+        throw UsageError("--transport: expected rtp or srt, got '" + t + "'");
+    NetworkBenchArgs n;
+    n.source = a.source;
+    n.encoder = a.encoders.front();
+    n.tiles = a.tiles.front();
+    n.transports = a.transports;
+    n.srt_latency_ms = a.srt_latency_ms;
+    n.fps = a.fps;
+    n.frames = a.frames > 0 ? a.frames : 300;
+    n.warmup = a.warmup;
+    try {
+      parse_tile_grid(n.tiles);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (!a.json_path.empty()) check_outputs({a.json_path}, {a.source});
+    auto j = run_network_bench(n, std::cout);
+    j["command"] = command_line();
+    j["machine"] = {{"cpu", machine_cpu()}, {"cores", std::thread::hardware_concurrency()}};
+    if (!a.json_path.empty())
+      write_output_file(a.json_path, [&](std::ostream& out) {
+        out << nlohmann::json{{"network", j}}.dump(2) << "\n";
+      });
+    return;
+#else
+    throw UsageError("--mode network: this LibTorch-only build has no GStreamer");
+#endif
+  }
   for (int b : a.batches)
     if (b > 1 && (a.mode == "realtime" || a.soak_minutes > 0))
       throw UsageError("--batch " + std::to_string(b) +
@@ -754,11 +795,20 @@ void add_bench_command(CLI::App& app) {
       "  spikevid bench --batch 1,8 --threads 1,2 --decoder models/weights/sid-natural.svm,"
       "models/weights/sid-lite-natural.svm\n"
       "  spikevid bench --tiles 1x1,2x2,3x4 --source data/video/vtest.avi\n"
+      "  spikevid bench --mode network --source data/video/vtest.avi --tiles 3x4 --srt-latency "
+      "20,120\n"
       "  spikevid bench --device cuda --batch 1,8,64 --precision float32,float16 --cuda-graphs "
       "off,on");
   c->add_option("--mode", a->mode,
-                "offline (as fast as possible, lossless) or realtime (paced, keep_latest)")
-      ->check(CLI::IsMember({"offline", "realtime"}));
+                "offline (as fast as possible, lossless), realtime (paced, keep_latest), or "
+                "network (the spike stream over loopback: bytes/s against H.264, added latency)")
+      ->check(CLI::IsMember({"offline", "realtime", "network"}));
+  c->add_option("--transport", a->transports, "network: rtp, srt")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"rtp", "srt"}));
+  c->add_option("--srt-latency", a->srt_latency_ms, "network: SRT latencies (ms) to measure")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 10000));
   c->add_option("--source", a->source, "synthetic, or any source (file, test, webcam, gst:...)");
   c->add_option("--fps", a->fps, "realtime: frames per second in")
       ->check(CLI::Range(0.1, 100000.0));

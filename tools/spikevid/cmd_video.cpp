@@ -35,6 +35,7 @@ struct VideoArgs {
   CommonOptions common;
   std::string input, output, spikes_path, send_to, view = "side-by-side", tiles = "1x1";
   double idle_timeout_s = 10;
+  int send_copies = 1;
   std::string precision = "auto", cuda_graphs = "off";
   EncodeConfig encode;
   std::string decoder = kDefaultDecoder;
@@ -130,6 +131,9 @@ LineConfig line_config(const VideoArgs& a, Device device) {
   c.decode = a.mode != Mode::encode;
   c.record_spikes = a.mode == Mode::encode ? a.output : a.spikes_path;
   c.send_spikes = a.send_to;
+  c.send_copies = a.send_copies;
+  if (a.send_copies > 1 && a.send_to.empty())
+    throw UsageError("--streams " + std::to_string(a.send_copies) + ": with --to URI");
   if (a.mode == Mode::encode && a.output.empty() && a.send_to.empty())
     throw UsageError(
         "encode: give a spike file to write (-o S.h5), a stream to send to (--to "
@@ -274,6 +278,7 @@ struct ServeArgs {
   std::string listen, output, tiles = "1x1", precision = "auto", stats_path;
   std::string encoder = "models/weights/encoder-cnn.svm", decoder = kDefaultDecoder;
   int streams = 1, batch = 64;
+  std::size_t warmup = 10;
   double idle_timeout_s = 10;
 };
 
@@ -289,6 +294,7 @@ void run_serve(const ServeArgs& a) {
   c.decoder.threads = std::max(1, a.common.threads);
   c.max_batch = a.batch;
   c.idle_timeout_s = a.idle_timeout_s;
+  c.warmup = a.warmup;
   c.stop_flag = &stop_flag();
   std::optional<Precision> precision;
   try {
@@ -407,6 +413,10 @@ void add_video_commands(CLI::App& app) {
     c->add_option("--idle-timeout", a->idle_timeout_s,
                   "seconds without a message (or, before it, the header) that end a stream")
         ->check(CLI::Range(0.1, 86400.0));
+    c->add_option("--warmup", a->warmup,
+                  "each stream's first frames, left out of its latency (and the line's first, "
+                  "of the table)")
+        ->check(CLI::NonNegativeNumber);
     c->add_option("--stats", a->stats_path, "write the latency summary and each stream's as JSON");
     add_common_options(*c, a->common);
     c->callback([a] { run_serve(*a); });
@@ -479,6 +489,10 @@ void add_video_commands(CLI::App& app) {
                   "send the spikes to srt://HOST:PORT (options ?mode=caller|listener, "
                   "latency=MS, passphrase=P) or rtp://HOST:PORT; the receiver is "
                   "`spikevid decode URI`");
+    c->add_option("--streams", a->send_copies,
+                  "with --to: send the same spikes as this many streams, to PORT, PORT + 1, ... "
+                  "(one process playing many senders for `serve`)")
+        ->check(CLI::Range(1, 1024));
     add_pipeline_options(*c, *a, true, false);
     c->callback([a] { run_video(*a); });
   }
