@@ -144,7 +144,7 @@ std::vector<ServedStream> SpikeServer::run() {
                     s->uri + ": the stream has " + std::to_string(s->source->encoder().bins) +
                     " bins a window, the decoder takes " + std::to_string(encoder_.bins));
             }
-            if (!*m) continue;
+            if (!*m) break;  // nothing more waiting on this stream
             (*m)->stream = s->index;
             (*m)->received_ns = now_ns();
             ready.push_back(std::move(*m));
