@@ -48,8 +48,7 @@ void measure(const std::string& path) {
       "| coding | bytes a frame (message) | bits a count (counts only) | bits a count (message) | "
       "write us a frame | read us a frame |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-  for (auto coding : {stream::Coding::bytes, stream::Coding::bytes_deflate, stream::Coding::crumbs,
-                      stream::Coding::crumbs_deflate}) {
+  for (auto coding : stream::kAllCodings) {
     double counts_bytes = 0, message_bytes = 0;
     std::vector<std::string> messages;
     const auto t0 = Clock::now();

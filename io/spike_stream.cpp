@@ -152,6 +152,174 @@ std::vector<std::uint16_t> crumbs_decode(const std::uint8_t* d, std::size_t size
   return out;
 }
 
+// The arith coding (Coding::arith): LZMA's range coder, as Igor Pavlov
+// published it, on bits with adaptive 11-bit probabilities.
+constexpr int kProbBits = 11, kMoveBits = 5;
+constexpr std::uint32_t kTop = 1u << 24;
+constexpr int kUnary = 15;     // bits "c > k" for k < kUnary; then the escape
+constexpr int kGammaMax = 16;  // v = c - kUnary + 1 < 2^16 (kMaxCount = 65535)
+
+struct ArithModel {
+  std::uint16_t unary[3][kUnary];
+  std::uint16_t gamma[kGammaMax];
+  ArithModel() {
+    for (auto& set : unary)
+      for (auto& p : set) p = 1u << (kProbBits - 1);
+    for (auto& p : gamma) p = 1u << (kProbBits - 1);
+  }
+};
+
+class RangeEncoder {
+ public:
+  void bit(std::uint16_t& p, unsigned b) {
+    const std::uint32_t bound = (range_ >> kProbBits) * p;
+    if (!b) {
+      range_ = bound;
+      p = static_cast<std::uint16_t>(p + (((1u << kProbBits) - p) >> kMoveBits));
+    } else {
+      low_ += bound;
+      range_ -= bound;
+      p = static_cast<std::uint16_t>(p - (p >> kMoveBits));
+    }
+    normalize();
+  }
+  void direct(std::uint32_t v, int bits) {  // the top bit first, each at one half
+    for (int i = bits - 1; i >= 0; --i) {
+      range_ >>= 1;
+      if ((v >> i) & 1u) low_ += range_;
+      normalize();
+    }
+  }
+  std::string finish() {
+    for (int i = 0; i < 5; ++i) shift_low();
+    return std::move(out_);
+  }
+
+ private:
+  void normalize() {
+    while (range_ < kTop) {
+      range_ <<= 8;
+      shift_low();
+    }
+  }
+  void shift_low() {
+    if (static_cast<std::uint32_t>(low_) < 0xFF000000u || (low_ >> 32) != 0) {
+      const auto carry = static_cast<std::uint8_t>(low_ >> 32);
+      std::uint8_t b = cache_;
+      do {
+        out_.push_back(static_cast<char>(static_cast<std::uint8_t>(b + carry)));
+        b = 0xFF;
+      } while (--pending_ != 0);
+      cache_ = static_cast<std::uint8_t>(low_ >> 24);
+    }
+    ++pending_;
+    low_ = (low_ & 0x00FFFFFFu) << 8;
+  }
+  std::uint64_t low_ = 0;
+  std::uint32_t range_ = 0xFFFFFFFFu;
+  std::uint8_t cache_ = 0;
+  std::uint64_t pending_ = 1;
+  std::string out_;
+};
+
+// Reads exactly the bytes its encoder wrote; a byte wanted past the end, or a
+// first byte that is not 0, is a damaged frame.
+class RangeDecoder {
+ public:
+  RangeDecoder(const std::uint8_t* d, std::size_t size) : d_(d), size_(size) {
+    if (size_ < 5 || d_[0] != 0) throw StreamError("frame: arithmetic-coded counts are damaged");
+    for (int i = 0; i < 5; ++i) code_ = (code_ << 8) | d_[pos_++];
+  }
+  unsigned bit(std::uint16_t& p) {
+    const std::uint32_t bound = (range_ >> kProbBits) * p;
+    unsigned b;
+    if (code_ < bound) {
+      range_ = bound;
+      p = static_cast<std::uint16_t>(p + (((1u << kProbBits) - p) >> kMoveBits));
+      b = 0;
+    } else {
+      code_ -= bound;
+      range_ -= bound;
+      p = static_cast<std::uint16_t>(p - (p >> kMoveBits));
+      b = 1;
+    }
+    normalize();
+    return b;
+  }
+  std::uint32_t direct(int bits) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < bits; ++i) {
+      range_ >>= 1;
+      const unsigned b = code_ >= range_ ? 1u : 0u;
+      if (b) code_ -= range_;
+      v = (v << 1) | b;
+      normalize();
+    }
+    return v;
+  }
+  bool at_end() const { return pos_ == size_; }
+
+ private:
+  void normalize() {
+    while (range_ < kTop) {
+      if (pos_ >= size_) throw StreamError("frame: arithmetic-coded counts end too soon");
+      range_ <<= 8;
+      code_ = (code_ << 8) | d_[pos_++];
+    }
+  }
+  const std::uint8_t* d_;
+  std::size_t size_, pos_ = 0;
+  std::uint32_t code_ = 0, range_ = 0xFFFFFFFFu;
+};
+
+std::string arith_code(const float* counts, std::size_t n) {
+  ArithModel m;
+  RangeEncoder e;
+  unsigned prev = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned c = to_count(counts[i]);
+    auto& set = m.unary[prev];
+    int k = 0;
+    for (; k < kUnary; ++k) {
+      e.bit(set[k], c > static_cast<unsigned>(k) ? 1u : 0u);
+      if (c <= static_cast<unsigned>(k)) break;
+    }
+    if (k == kUnary) {  // c >= kUnary: Elias gamma of v = c - kUnary + 1
+      const std::uint32_t v = c - kUnary + 1;
+      int len = 0;
+      while ((v >> (len + 1)) != 0) ++len;  // v's top bit
+      for (int j = 0; j < len; ++j) e.bit(m.gamma[j], 1);
+      if (len < kGammaMax - 1) e.bit(m.gamma[len], 0);
+      e.direct(v & ((1u << len) - 1), len);
+    }
+    prev = std::min(c, 2u);
+  }
+  return e.finish();
+}
+
+std::vector<std::uint16_t> arith_decode(const std::uint8_t* d, std::size_t size, std::size_t n) {
+  ArithModel m;
+  RangeDecoder r(d, size);
+  std::vector<std::uint16_t> out(n);
+  unsigned prev = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& set = m.unary[prev];
+    std::uint32_t c = 0;
+    while (c < kUnary && r.bit(set[c])) ++c;
+    if (c == kUnary) {
+      int len = 0;
+      while (len < kGammaMax - 1 && r.bit(m.gamma[len])) ++len;
+      const std::uint32_t v = (1u << len) | r.direct(len);
+      c = v + kUnary - 1;
+      if (c > kMaxCount) throw StreamError("frame: a count above " + std::to_string(kMaxCount));
+    }
+    out[i] = static_cast<std::uint16_t>(c);
+    prev = std::min<std::uint32_t>(c, 2);
+  }
+  if (!r.at_end()) throw StreamError("frame: bytes after the arithmetic-coded counts");
+  return out;
+}
+
 std::string message(MessageType type, Coding coding, std::uint64_t stream_id, std::uint64_t seq,
                     const std::string& payload) {
   std::string s(kMagic, 4);
@@ -219,15 +387,17 @@ const char* to_string(Coding c) {
       return "crumbs";
     case Coding::crumbs_deflate:
       return "crumbs-deflate";
+    case Coding::arith:
+      return "arith";
   }
   return "?";
 }
 
 Coding parse_coding(const std::string& name) {
-  for (auto c : {Coding::bytes, Coding::bytes_deflate, Coding::crumbs, Coding::crumbs_deflate})
+  for (auto c : kAllCodings)
     if (name == to_string(c)) return c;
   throw StreamError("unknown count coding '" + name +
-                    "' (bytes, bytes-deflate, crumbs, crumbs-deflate)");
+                    "' (bytes, bytes-deflate, crumbs, crumbs-deflate, arith)");
 }
 
 std::uint32_t StreamHeader::counts_per_frame() const {
@@ -248,6 +418,8 @@ std::string encode_counts(const float* counts, std::size_t n, Coding coding) {
       return crumbs_code(counts, n);
     case Coding::crumbs_deflate:
       return deflate(crumbs_code(counts, n));
+    case Coding::arith:
+      return arith_code(counts, n);
   }
   throw StreamError("unknown count coding");
 }
@@ -269,6 +441,8 @@ std::vector<std::uint16_t> decode_counts(const std::uint8_t* data, std::size_t s
       const auto raw = inflate_bounded(data, size, crumbs_limit);
       return crumbs_decode(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size(), n);
     }
+    case Coding::arith:
+      return arith_decode(data, size, n);
   }
   throw StreamError("frame: unknown count coding " +
                     std::to_string(static_cast<int>(static_cast<std::uint8_t>(coding))));
@@ -399,7 +573,7 @@ Message parse_message(const std::uint8_t* data, std::size_t size, const StreamHe
       if (payload != 0) throw StreamError("end of stream with a payload");
       break;
     case MessageType::frame: {
-      if (coding > 3) throw StreamError("frame: unknown count coding " + std::to_string(coding));
+      if (coding > 4) throw StreamError("frame: unknown count coding " + std::to_string(coding));
       m.coding = static_cast<Coding>(coding);
       if (payload < 12) throw StreamError("frame: payload shorter than its timestamp and size");
       m.timestamp_ns = static_cast<std::int64_t>(get_le(p, 8));

@@ -50,10 +50,25 @@ enum class MessageType : std::uint8_t { header = 1, frame = 2, end = 3 };
 //   crumbs:         2 bits a count (0, 1, 2; 3 escapes), packed 4 to a byte,
 //                   then LEB128 (count − 3) of every escaped count in order
 //   crumbs_deflate: crumbs, deflated
-enum class Coding : std::uint8_t { bytes = 0, bytes_deflate = 1, crumbs = 2, crumbs_deflate = 3 };
-constexpr Coding kDefaultCoding = Coding::crumbs_deflate;
+//   arith:          adaptive binary arithmetic coding (LZMA's range coder, 11-bit
+//                   probabilities): a count c is the bits "c > 0", "c > 1", ...
+//                   "c > 14" up to its first 0, each with its own probability,
+//                   learned as the frame goes, in three sets chosen by the
+//                   previous count (0, 1, 2 or more); a count of 15 or more
+//                   then codes v = c − 14 as Elias gamma (the length in unary,
+//                   adaptive; the bits below the top one as they are)
+enum class Coding : std::uint8_t {
+  bytes = 0,
+  bytes_deflate = 1,
+  crumbs = 2,
+  crumbs_deflate = 3,
+  arith = 4
+};
+constexpr Coding kAllCodings[] = {Coding::bytes, Coding::bytes_deflate, Coding::crumbs,
+                                  Coding::crumbs_deflate, Coding::arith};
+constexpr Coding kDefaultCoding = Coding::arith;
 const char* to_string(Coding c);
-// "bytes", "bytes-deflate", "crumbs", "crumbs-deflate"; throws StreamError.
+// "bytes", "bytes-deflate", "crumbs", "crumbs-deflate", "arith"; throws StreamError.
 Coding parse_coding(const std::string& name);
 
 struct StreamHeader {

@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     };
     write("header", header_message(h, 1, 0));
     write("end", end_message(1, 5));
-    for (auto c : {Coding::bytes, Coding::bytes_deflate, Coding::crumbs, Coding::crumbs_deflate})
+    for (auto c : kAllCodings)
       write(std::string("frame-") + to_string(c),
             frame_message(1, 4, 123, counts.data(), counts.size(), c));
   }

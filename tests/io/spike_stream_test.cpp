@@ -49,6 +49,8 @@ std::vector<float> counts(std::size_t n, unsigned seed) {
     c[8] = 1e6f;  // written as the largest count
     c[9] = -2;    // and a negative one as 0
   }
+  if (n > 20)  // the arithmetic coding's escape and Elias gamma lengths
+    for (int i = 0; i < 10; ++i) c[10 + i] = static_cast<float>(13 + i * (i + 1) / 2);
   return c;
 }
 
@@ -72,8 +74,7 @@ std::string with_payload(std::string m, const std::string& payload) {
 TEST_CASE("spike stream: every coding gives back the counts", "[stream]") {
   const auto h = header();
   const auto c = counts(h.counts_per_frame(), 3);
-  for (auto coding :
-       {Coding::bytes, Coding::bytes_deflate, Coding::crumbs, Coding::crumbs_deflate}) {
+  for (auto coding : kAllCodings) {
     INFO(to_string(coding));
     const auto m = frame_message(77, 12, -5, c.data(), c.size(), coding);
     const auto got = parse_message(bytes(m), m.size(), &h);
@@ -96,6 +97,53 @@ TEST_CASE("spike stream: every coding gives back the counts", "[stream]") {
     CHECK(parse_message(bytes(m), m.size()).counts.size() == n);
   }
   CHECK_THROWS_WITH(parse_coding("zip"), Catch::Contains("unknown count coding 'zip'"));
+}
+
+TEST_CASE("spike stream: arithmetic coding, every count and damage", "[stream]") {
+  // Every count from 0 to 65,535 once (each Elias gamma length), shuffled into
+  // Poisson counts, then sizes of 0 to 3 counts.
+  std::vector<float> c = counts(70000, 11);
+  for (int v = 0; v <= 65535; ++v) c[static_cast<std::size_t>(v) * 70000 / 65536] = v;
+  for (std::size_t n : {c.size(), std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+    INFO(n << " counts");
+    const auto m = frame_message(1, 0, 0, c.data(), n, Coding::arith);
+    const auto got = parse_message(bytes(m), m.size());
+    REQUIRE(got.counts.size() == n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (got.counts[i] != c[i]) FAIL("count " << i << ": " << got.counts[i] << " not " << c[i]);
+  }
+  // Poisson counts of mean 0.6 take about their entropy (1.5 bits), not 2.
+  const auto p = counts(24576, 12);
+  const auto coded = encode_counts(p.data(), p.size(), Coding::arith);
+  CHECK(coded.size() * 8.0 / p.size() < 1.65);
+  // Damage: cut short, a byte more, a first byte that is not 0.
+  const auto h = header();
+  const auto six = counts(h.counts_per_frame(), 5);
+  const auto frame = frame_message(1, 2, 3, six.data(), six.size(), Coding::arith);
+  const auto payload = frame.substr(kPrefixBytes);
+  const auto refused = [&](const std::string& pay, const std::string& why) {
+    INFO(why);
+    const auto m = with_payload(frame, pay);
+    CHECK_THROWS_WITH(parse_message(bytes(m), m.size(), &h), Catch::Contains(why));
+  };
+  refused(payload.substr(0, payload.size() - 1), "end too soon");
+  refused(payload.substr(0, 12 + 4), "damaged");
+  refused(payload + '\x00', "bytes after the arithmetic-coded counts");
+  auto first = payload;
+  first[12] = 1;
+  refused(first, "damaged");
+  // Random payloads never read past their end nor give a count above the largest.
+  std::mt19937 rng(3);
+  for (int t = 0; t < 2000; ++t) {
+    std::string junk = payload.substr(0, 12) + '\0';
+    const auto len = rng() % 200;
+    for (unsigned i = 0; i < len; ++i) junk.push_back(static_cast<char>(rng() & 0xff));
+    const auto m = with_payload(frame, junk);
+    try {
+      (void)parse_message(bytes(m), m.size(), &h);
+    } catch (const StreamError&) {
+    }
+  }
 }
 
 TEST_CASE("spike stream: header and end of stream", "[stream]") {
