@@ -399,6 +399,7 @@ void Line::build() {
       if (s) ++emitted_;
       return s;
     });
+    spikes = add_spike_outputs(spikes);
     if (!decode_) {
       add_spikes_sink(spikes);
       return;
@@ -413,7 +414,7 @@ void Line::build() {
       if (s && *s) ++emitted_;
       return s;
     });
-    add_tail(spikes);
+    add_tail(add_spike_outputs(spikes));
     return;
   }
   if (capture_->info().live && config_.source == SourceKind::video)
@@ -438,17 +439,26 @@ void Line::build() {
       "encode", frames, static_cast<std::size_t>(config_.batch),
       [this](std::vector<FramePtr> v) { return encode_->process_batch(std::move(v)); },
       std::nullopt, 1, batch_fill());
+  spikes = add_spike_outputs(spikes);
+  if (!decode_) {
+    add_spikes_sink(spikes);
+    return;
+  }
+  add_tail(spikes);
+}
+
+// Where the spikes go on to more than one place: the recorder and the
+// sender as transforms before the decoder, or before the other of the two.
+template <class Port>
+Port Line::add_spike_outputs(Port spikes) {
+  auto& p = *pipeline_;
   if (recorder_stage_ && (decode_ || sender_stage_))
     spikes = p.add_transform<SpikesPtr>(
         "record", spikes, [this](SpikesPtr s) { return recorder_stage_->process(std::move(s)); });
   if (sender_stage_ && decode_)
     spikes = p.add_transform<SpikesPtr>(
         "send", spikes, [this](SpikesPtr s) { return sender_stage_->process(std::move(s)); });
-  if (!decode_) {
-    add_spikes_sink(spikes);
-    return;
-  }
-  add_tail(spikes);
+  return spikes;
 }
 
 // The line ends in the sender or the recorder (encode).

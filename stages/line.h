@@ -197,6 +197,8 @@ class Line {
   void add_tail(Port spikes);
   template <class Port>
   void add_spikes_sink(Port spikes);
+  template <class Port>  // the spike file kept and the stream sent, on the way to decode
+  Port add_spike_outputs(Port spikes);
   void finish_outputs();
 
   LineConfig config_;

@@ -44,7 +44,8 @@ for scheme in rtp srt; do
   for what in video replay; do
     port=$(free_port) || fail "no free port"
     rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
-    "$sv" decode "$rx" -o "$tmp/net.mp4" --idle-timeout 20 >"$tmp/net.out" 2>&1 &
+    keep=(); [ $what = video ] && keep=(--spikes "$tmp/net.h5")
+    "$sv" decode "$rx" -o "$tmp/net.mp4" "${keep[@]}" --idle-timeout 20 >"$tmp/net.out" 2>&1 &
     rx_pid=$!; pids+=($rx_pid)
     sleep 1
     t0=$(date +%s.%N)
@@ -58,8 +59,18 @@ for scheme in rtp srt; do
     grep -q "^stream: 24 frames received, 0 lost" "$tmp/net.out" || { cat "$tmp/net.out" >&2; fail "$scheme $what: not every frame arrived"; }
     raw "$tmp/net.mp4" "$tmp/net.raw" || fail "cannot decode the $scheme output"
     cmp -s "$tmp/t.raw" "$tmp/net.raw" || fail "$scheme $what: received frames differ from transcode's"
+    if [ $what = video ]; then  # the spikes received, kept: decoded again, the same frames
+      expect 0 "$sv" decode "$tmp/net.h5" -o "$tmp/again.mp4" --view reconstruction
+      raw "$tmp/again.mp4" "$tmp/again.raw" && cmp -s "$tmp/t.raw" "$tmp/again.raw" ||
+        fail "$scheme: decode --spikes kept other spikes than were sent"
+    fi
   done
 done
+# decode: a window or a file, one of them; no display, a clear line.
+expect 2 "$sv" decode "$tmp/t.h5"
+expect 2 "$sv" decode "$tmp/t.h5" -o "$tmp/w.mp4" --window
+expect 1 env -u DISPLAY -u WAYLAND_DISPLAY "$sv" decode "$tmp/t.h5" --window
+grep -q "no display" "$tmp/err" || fail "decode --window without a display: $(cat "$tmp/err")"
 expect 2 "$sv" encode "$tmp/t.h5" -o "$tmp/copy.h5" --to "rtp://127.0.0.1:9"
 
 # A longer spike file (96 frames, 4 s at its pace) for the restarts.

@@ -2,6 +2,7 @@
 // video, configured from the command line; this file parses and reports.
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iomanip>
@@ -9,12 +10,15 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include <poll.h>
 #include <termios.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include "io/udp_relay.h"
 #include "models/decoder.h"
 #include "models/precision_check.h"
 #include "models/progress.h"
@@ -45,6 +49,7 @@ struct VideoArgs {
   std::size_t warmup = 10;
   std::int64_t max_frames = 0;
   bool no_overlay = false, no_window = false;
+  bool window = false;  // decode: show the video in a window instead of writing -o
   std::string stats_path, trace_path, csv_path;
 };
 
@@ -141,7 +146,10 @@ LineConfig line_config(const VideoArgs& a, Device device) {
   c.decoder.decoder = a.decoder;
   c.view = a.view == "reconstruction" ? View::reconstruction : View::side_by_side;
   c.overlay = !a.no_overlay;
-  if (a.mode == Mode::live && a.output.empty())
+  if (a.mode == Mode::decode && a.window == !a.output.empty())
+    throw UsageError(a.window ? "decode: --window or -o OUT, not both (one video output)"
+                              : "decode: give -o OUT.mp4, or --window to show the video");
+  if ((a.mode == Mode::live && a.output.empty()) || a.window)
     c.sink = a.no_window ? SinkKind::null : SinkKind::window;
   else if (a.mode != Mode::encode)
     c.sink = SinkKind::file;
@@ -166,6 +174,10 @@ void run_video(VideoArgs& a) {
         "live: no display to show a window on ($DISPLAY is not set); write to a file with -o "
         "out.mp4, or add --no-window");
   auto config = line_config(a, device);
+  if (a.window && !have_display())
+    throw std::runtime_error(
+        "decode --window: no display to show a window on ($DISPLAY is not set); write to a file "
+        "with -o out.mp4");
   std::unique_ptr<Progress> progress;
   std::int64_t done = 0;
   config.on_output = [&](const FrameMeta&) {
@@ -225,6 +237,46 @@ void run_video(VideoArgs& a) {
   if (!std::isnan(r.mean_ssim))
     extra["reconstruction"] = {{"mean_ssim", r.mean_ssim}, {"mean_psnr_db", r.mean_psnr}};
   write_latency_reports(line->recorder(), {a.stats_path, a.csv_path, a.trace_path}, extra);
+}
+
+struct RelayArgs {
+  std::string listen, to, netsim = "0,0";
+};
+
+// "HOST:PORT" or ":PORT" (every address); throws UsageError.
+std::pair<std::string, int> host_port(const std::string& text, const char* option) {
+  const auto colon = text.rfind(':');
+  int port = 0;
+  try {
+    std::size_t used = 0;
+    if (colon != std::string::npos) port = std::stoi(text.substr(colon + 1), &used);
+    if (colon == std::string::npos || used != text.size() - colon - 1) port = 0;
+  } catch (const std::logic_error&) {
+    port = 0;
+  }
+  if (port < 1 || port > 65535)
+    throw UsageError(std::string(option) + " '" + text + "': expected HOST:PORT or :PORT");
+  const auto host = text.substr(0, colon);
+  return {host.empty() ? "0.0.0.0" : host, port};
+}
+
+void run_relay(const RelayArgs& a) {
+  stream::RelayConfig c;
+  std::tie(c.listen_host, c.listen_port) = host_port(a.listen, "--listen");
+  std::tie(c.to_host, c.to_port) = host_port(a.to, "--to");
+  if (c.to_host == "0.0.0.0") c.to_host = "127.0.0.1";
+  try {
+    stream::parse_netsim(a.netsim, c);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  stream::UdpRelay relay(c);
+  std::cerr << "relay: " << c.listen_host << ":" << c.listen_port << " to " << c.to_host << ":"
+            << c.to_port << ", " << relay.describe() << "; Ctrl-C to stop\n";
+  while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto n = relay.counts();
+  std::cout << "relay: datagrams forward " << n.forward_in << " in, " << n.forward_out
+            << " out; back " << n.back_in << " in, " << n.back_out << " out\n";
 }
 
 void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes) {
@@ -509,12 +561,17 @@ void add_video_commands(CLI::App& app) {
         "  spikevid decode out/street.h5 -o out/street.mp4\n"
         "  spikevid decode out/street.h5 -o out/street-view.mp4 --view side-by-side\n"
         "  spikevid decode srt://:7001 -o out/received.mp4   (then: spikevid encode IN --to "
-        "srt://127.0.0.1:7001)");
+        "srt://127.0.0.1:7001)\n"
+        "  spikevid decode rtp://:7002 --window --spikes out/received.h5");
     c->add_option("input", a->input,
                   "spike file (.h5), or a stream to receive: srt://:PORT (listens) or "
                   "rtp://:PORT")
         ->required();
-    c->add_option("-o,--out", a->output, "output video (.mp4 or .mkv)")->required();
+    c->add_option("-o,--out", a->output, "output video (.mp4 or .mkv)");
+    c->add_flag("--window", a->window, "show the video in a window instead of writing -o");
+    c->add_option("--spikes", a->spikes_path,
+                  "also keep the spikes received in this HDF5 spike file (a stream: the frames "
+                  "that came, in order; the lost ones are counted, not written)");
     c->add_option("--view", a->view, "reconstruction, or side-by-side (spikes and reconstruction)")
         ->check(CLI::IsMember({"side-by-side", "reconstruction"}));
     c->add_option("--encoder", a->encode.encoder,
@@ -525,6 +582,25 @@ void add_video_commands(CLI::App& app) {
         ->check(CLI::Range(0.1, 86400.0));
     add_pipeline_options(*c, *a, false, true);
     c->callback([a] { run_video(*a); });
+  }
+  {
+    auto a = std::make_shared<RelayArgs>();
+    auto* c = app.add_subcommand(
+        "relay", "Pass UDP datagrams on, delayed and dropped: a bad network, to try streams on");
+    c->option_defaults()->always_capture_default();
+    c->footer(
+        "Replies come back to whoever sent last, from the listening port, so an SRT caller and "
+        "its listener talk through it as if directly. Runs until Ctrl-C.\n"
+        "Example (20 +- 5 ms and 1 % loss each way between a sender and decode srt://:7001):\n"
+        "  spikevid relay --listen :7100 --to 127.0.0.1:7001 --netsim 15-25,0.01\n"
+        "  spikevid encode out/street.h5 --to srt://127.0.0.1:7100?latency=200");
+    c->add_option("--listen", a->listen, "HOST:PORT to receive on (:PORT: every address)")
+        ->required();
+    c->add_option("--to", a->to, "HOST:PORT to pass the datagrams on to")->required();
+    c->add_option("--netsim", a->netsim,
+                  "DELAY,LOSS: each datagram delayed DELAY ms (or MIN-MAX, uniform, in order) "
+                  "and a fraction LOSS dropped, each way (GStreamer's netsim)");
+    c->callback([a] { run_relay(*a); });
   }
 }
 
