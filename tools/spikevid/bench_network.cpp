@@ -1,8 +1,10 @@
 #include "tools/spikevid/bench_network.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <map>
@@ -11,7 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -19,6 +23,7 @@
 #include "io/h264_size.h"
 #include "io/spike_stream.h"
 #include "io/spike_transport.h"
+#include "io/udp_relay.h"
 #include "pipeline/frame_meta.h"
 #include "pipeline/latency_summary.h"
 #include "stages/line.h"
@@ -46,6 +51,41 @@ int free_udp_port() {
 struct Frame {
   std::vector<float> counts;
   std::int64_t pts_ns = 0;
+};
+
+// This thread in the network namespace NAME (ip netns add NAME) until the
+// guard goes; sockets made meanwhile stay there. "": nothing changes.
+class NetnsGuard {
+ public:
+  explicit NetnsGuard(const std::string& name) {
+    if (name.empty()) return;
+    saved_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const std::string path = "/run/netns/" + name;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (saved_ < 0 || fd < 0) {
+      if (fd >= 0) ::close(fd);
+      if (saved_ >= 0) ::close(saved_);
+      throw std::runtime_error(path + ": no such network namespace (make it with ip netns add " +
+                               name + ")");
+    }
+    const int rc = ::setns(fd, CLONE_NEWNET);
+    ::close(fd);
+    if (rc != 0) {
+      ::close(saved_);
+      throw std::runtime_error("network namespace " + name + ": " + std::strerror(errno) +
+                               " (entering one needs root)");
+    }
+  }
+  ~NetnsGuard() {
+    if (saved_ < 0) return;
+    (void)::setns(saved_, CLONE_NEWNET);
+    ::close(saved_);
+  }
+  NetnsGuard(const NetnsGuard&) = delete;
+  NetnsGuard& operator=(const NetnsGuard&) = delete;
+
+ private:
+  int saved_ = -1;
 };
 
 }  // namespace
@@ -111,6 +151,12 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
       << " bytes/s; the counts' order-0 entropy " << std::setprecision(2) << entropy
       << " bits a count\n";
 
+  const bool relayed = a.netsim_max_ms >= 0;
+  if (relayed || !a.sender_netns.empty() || !a.receiver_netns.empty())
+    log << "network: sender in " << (a.sender_netns.empty() ? "this" : a.sender_netns)
+        << " network namespace, receiver in "
+        << (a.receiver_netns.empty() ? "this" : a.receiver_netns) << ", sending to "
+        << a.receiver_address << (relayed ? " through a netsim relay" : "") << "\n";
   std::vector<std::string> uris;
   for (const auto& t : a.transports) {
     if (t == "rtp")
@@ -123,15 +169,37 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
   }
   nlohmann::json runs = nlohmann::json::array();
   for (auto uri : uris) {
-    const auto at = uri.find('@');
-    const std::string port = std::to_string(free_udp_port());
-    if (at != std::string::npos)
-      uri.replace(at, 1, port);
-    else
-      uri += port;
+    // The receiver listens on `port`; the sender sends to receiver_address at
+    // `port`, or at the relay's port, which passes everything on to `port`.
+    const int port_number = free_udp_port();
+    int relay_port = relayed ? free_udp_port() : port_number;
+    while (relayed && relay_port == port_number) relay_port = free_udp_port();
+    const std::string port = std::to_string(port_number);
+    const std::string query = uri.find('?') == std::string::npos ? "" : uri.substr(uri.find('?'));
     const std::string listen =
-        uri.rfind("srt", 0) == 0 ? "srt://:" + port + uri.substr(uri.find('?')) : uri;
-    stream::MessageReceiver rx(stream::parse_stream_uri(listen, true));
+        uri.rfind("srt", 0) == 0
+            ? "srt://:" + port + query
+            : "rtp://" + (relayed ? std::string("127.0.0.1") : a.receiver_address) + ":" + port;
+    uri = uri.substr(0, uri.find("://") + 3) + a.receiver_address + ":" +
+          std::to_string(relay_port) + query;
+    std::unique_ptr<stream::MessageReceiver> receiver;
+    std::unique_ptr<stream::UdpRelay> relay;
+    {
+      NetnsGuard in(a.receiver_netns);
+      receiver = std::make_unique<stream::MessageReceiver>(stream::parse_stream_uri(listen, true));
+      if (relayed) {
+        stream::RelayConfig rc;
+        rc.listen_host = a.receiver_address;
+        rc.listen_port = relay_port;
+        rc.to_host = "127.0.0.1";
+        rc.to_port = port_number;
+        rc.min_delay_ms = a.netsim_min_ms;
+        rc.max_delay_ms = a.netsim_max_ms;
+        rc.loss = a.netsim_loss;
+        relay = std::make_unique<stream::UdpRelay>(rc);
+      }
+    }
+    auto& rx = *receiver;
     std::vector<std::int64_t> sent(frames.size(), 0), received(frames.size(), 0);
     double wire_bytes = 0, count_bytes = 0;
     std::random_device rd;
@@ -139,7 +207,12 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
     std::exception_ptr send_error;
     std::thread sender([&] {
       try {
-        stream::MessageSender tx(stream::parse_stream_uri(uri, false));
+        std::unique_ptr<stream::MessageSender> made;
+        {
+          NetnsGuard in(a.sender_netns);
+          made = std::make_unique<stream::MessageSender>(stream::parse_stream_uri(uri, false));
+        }
+        auto& tx = *made;
         const auto t0 = Clock::now();
         const int every = std::max(1, static_cast<int>(std::lround(a.fps)));
         for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -211,6 +284,16 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
                           {"p50", ms.empty() ? 0 : percentile(ms, 0.5)},
                           {"p99", ms.empty() ? 0 : percentile(ms, 0.99)},
                           {"max", ms.empty() ? 0 : ms.back()}}}};
+    if (relay) {
+      const auto c = relay->counts();
+      r["relay"] = {{"netsim", relay->describe()},
+                    {"datagrams_forward", {{"in", c.forward_in}, {"out", c.forward_out}}},
+                    {"datagrams_back", {{"in", c.back_in}, {"out", c.back_out}}}};
+    }
+    if (!a.sender_netns.empty() || !a.receiver_netns.empty())
+      r["netns"] = {{"sender", a.sender_netns},
+                    {"receiver", a.receiver_netns},
+                    {"receiver_address", a.receiver_address}};
     log << "network: " << std::left << std::setw(34) << uri << std::right << " received " << got
         << "/" << frames.size() << ", " << std::setprecision(0) << wire_bytes / seconds
         << " bytes/s (" << std::setprecision(2) << wire_bytes / seconds / (h264 * a.fps)
@@ -218,6 +301,12 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
         << r["latency_ms"]["p50"].get<double>() << " ms, p99 "
         << r["latency_ms"]["p99"].get<double>() << " ms, max "
         << r["latency_ms"]["max"].get<double>() << " ms\n";
+    if (relay) {
+      const auto c = relay->counts();
+      log << "network:   relay (" << relay->describe() << "): datagrams forward " << c.forward_in
+          << " in, " << c.forward_out << " out; back " << c.back_in << " in, " << c.back_out
+          << " out\n";
+    }
     runs.push_back(r);
   }
   return {{"source", a.source},

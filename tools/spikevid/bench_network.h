@@ -1,5 +1,6 @@
 #pragma once
-// spikevid bench --mode network: the spike stream over loopback, measured.
+// spikevid bench --mode network: the spike stream over loopback (or across
+// two network namespaces through a relay that delays and drops), measured.
 // The source's frames are encoded once (the line, into a temporary spike
 // file); then, for each transport, one thread sends them at --fps as the
 // sender does (a header every second, a frame message a frame, the end of
@@ -25,6 +26,14 @@ struct NetworkBenchArgs {
   std::int64_t frames = 300;
   std::size_t warmup = 20;
   std::uint64_t seed = 1;
+  // A worse network: the sender in one network namespace, the receiver in
+  // another (each "": this process's), the sender sending to
+  // receiver_address; and a relay (io/udp_relay.h) on the receiver's side
+  // that delays each datagram by [netsim_min_ms, netsim_max_ms] and drops
+  // netsim_loss of them, each way (netsim_max_ms < 0: no relay).
+  std::string sender_netns, receiver_netns, receiver_address = "127.0.0.1";
+  int netsim_min_ms = 0, netsim_max_ms = -1;
+  double netsim_loss = 0;
 };
 
 // Throws std::runtime_error with one line.

@@ -46,6 +46,7 @@
 #include "tools/spikevid/reports.h"
 #ifdef SPIKEVID_HAVE_IO
 #include "io/output_file.h"
+#include "io/udp_relay.h"
 #include "stages/compose.h"
 #include "tools/spikevid/bench_network.h"
 #include "tools/spikevid/bench_plot.h"
@@ -74,6 +75,8 @@ struct BenchArgs {
   double soak_minutes = 0;  // > 0: a soak run instead of the sweep
   std::vector<std::string> transports{"rtp", "srt"};  // --mode network
   std::vector<int> srt_latency_ms{120};
+  std::vector<std::string> netns;        // --mode network: sender's, receiver's
+  std::string receiver_address, netsim;  // --mode network: "15-25,0.01"
   std::string json_path, csv_path, trace_path, plot_path;
 };
 
@@ -622,6 +625,26 @@ void run_bench(BenchArgs& a) {
     n.fps = a.fps;
     n.frames = a.frames > 0 ? a.frames : 300;
     n.warmup = a.warmup;
+    if (!a.netns.empty()) {
+      if (a.netns.size() != 2)
+        throw UsageError("--netns: give two network namespaces, the sender's and the receiver's");
+      n.sender_netns = a.netns[0];
+      n.receiver_netns = a.netns[1];
+      if (a.receiver_address.empty())
+        throw UsageError(
+            "--netns: give --receiver-address, the receiver's address as the "
+            "sender reaches it");
+    }
+    if (!a.receiver_address.empty()) n.receiver_address = a.receiver_address;
+    if (!a.netsim.empty()) try {
+        stream::RelayConfig rc;
+        stream::parse_netsim(a.netsim, rc);
+        n.netsim_min_ms = rc.min_delay_ms;
+        n.netsim_max_ms = rc.max_delay_ms;
+        n.netsim_loss = rc.loss;
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
     try {
       parse_tile_grid(n.tiles);
     } catch (const std::invalid_argument& e) {
@@ -809,6 +832,14 @@ void add_bench_command(CLI::App& app) {
   c->add_option("--srt-latency", a->srt_latency_ms, "network: SRT latencies (ms) to measure")
       ->delimiter(',')
       ->check(CLI::Range(0, 10000));
+  c->add_option("--netns", a->netns,
+                "network: SENDER,RECEIVER network namespaces (ip netns add; needs root)")
+      ->delimiter(',');
+  c->add_option("--receiver-address", a->receiver_address,
+                "network: the receiver's address as the sender reaches it (default 127.0.0.1)");
+  c->add_option("--netsim", a->netsim,
+                "network: a relay beside the receiver delays each datagram by MIN-MAX ms and "
+                "drops a fraction LOSS, each way (GStreamer's netsim), e.g. 15-25,0.01");
   c->add_option("--source", a->source, "synthetic, or any source (file, test, webcam, gst:...)");
   c->add_option("--fps", a->fps, "realtime: frames per second in")
       ->check(CLI::Range(0.1, 100000.0));
