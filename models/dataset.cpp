@@ -58,6 +58,15 @@ torch::Tensor uint8_tensor(const GrayImage& g, torch::Device device) {
       .to(device);
 }
 
+// The square window of side `side` centred near (cy, cx), moved inside `image`.
+torch::Tensor window_at(const torch::Tensor& image, double cy, double cx, int64_t side) {
+  const int64_t h = image.size(2), w = image.size(3);
+  side = std::clamp<int64_t>(side, kPatchSize, std::min(h, w));
+  const auto y0 = std::clamp<int64_t>(std::lround(cy - side / 2.0), 0, h - side);
+  const auto x0 = std::clamp<int64_t>(std::lround(cx - side / 2.0), 0, w - side);
+  return window(image, y0, x0, side);
+}
+
 }  // namespace
 
 torch::Tensor resize_to_patch(const torch::Tensor& images) {
@@ -152,6 +161,33 @@ Dataset Dataset::load(const std::string& pack_path, const DatasetOptions& option
               options.device)));
       }
       d.val_ = torch::cat(val).contiguous();
+    }
+    // Fixed validation sequences for temporal decoders (packs with a view mix): the
+    // validation clips long enough, and every validation photo held still and panned.
+    std::vector<torch::Tensor> seqs;
+    for (const auto& [name, frames] : clips["val"]) {
+      if (static_cast<int64_t>(frames.size()) < kValSequenceFrames) continue;
+      std::vector<torch::Tensor> tiles;  // [12,1,64,64] each frame
+      for (const auto& [index, image] : frames) {
+        tiles.push_back(tiles_of(uint8_tensor(*image, options.device)));
+        if (static_cast<int64_t>(tiles.size()) == kValSequenceFrames) break;
+      }
+      seqs.push_back(torch::stack(tiles, 1));  // [12,L,1,64,64]
+    }
+    if (pack.views.recorded) {
+      for (const auto& t : photos["val"]) {
+        const int64_t h = t.size(2), w = t.size(3), side = std::min(h, w);
+        std::vector<torch::Tensor> still, pan;
+        for (int64_t k = 0; k < kValSequenceFrames; ++k) {
+          still.push_back(whole_view(t));
+          // A pan across the photo at half the short side, left to right.
+          const double f = static_cast<double>(k) / (kValSequenceFrames - 1);
+          pan.push_back(window_at(t, h / 2.0, side / 4.0 + f * (w - side / 2.0), side / 2));
+        }
+        seqs.push_back(torch::stack(still, 1));
+        seqs.push_back(torch::stack(pan, 1));
+      }
+      d.val_sequences_ = torch::cat(seqs).contiguous();
     }
   } else {
     for (const char* s : {"train", "val", "test"})
@@ -253,6 +289,122 @@ torch::Tensor Dataset::train_epoch(int64_t n, std::mt19937_64& rng) const {
       source = &train_photos_[pick(train_photos_.size())];
     }
     out.push_back(cut_view(*source, rng));
+  }
+  return torch::cat(out).contiguous();
+}
+
+torch::Tensor Dataset::photo_sequence(int64_t length, std::mt19937_64& rng) const {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const auto pick = [&](std::size_t count) {
+    return std::min(count - 1, static_cast<std::size_t>(unit(rng) * static_cast<double>(count)));
+  };
+  // A window as the view mix draws it: side and centre in the photo's pixels.
+  struct View {
+    const torch::Tensor* photo;
+    double cy, cx, side;
+  };
+  const auto draw = [&]() {
+    View v{&train_photos_[pick(train_photos_.size())], 0, 0, 0};
+    const int64_t h = v.photo->size(2), w = v.photo->size(3), short_side = std::min(h, w);
+    double side = static_cast<double>(short_side);
+    if (unit(rng) >= views_.whole) {
+      const double log_lo = std::log(views_.finest), log_hi = std::log(views_.coarsest);
+      side = std::clamp(std::exp(log_lo + (log_hi - log_lo) * unit(rng)) * std::max(h, w),
+                        static_cast<double>(kPatchSize), static_cast<double>(short_side));
+    }
+    v.side = side;
+    v.cy = side / 2 + unit(rng) * (h - side);
+    v.cx = side / 2 + unit(rng) * (w - side);
+    return v;
+  };
+  View v = draw();
+  // 0 still with fixational jitter, 1 pan, 2 zoom, 3 saccade, 4 cut.
+  const int kind = static_cast<int>(pick(5));
+  const auto change_at = static_cast<int64_t>(1 + pick(static_cast<std::size_t>(length - 1)));
+  const double angle = 2 * M_PI * unit(rng), speed = 0.005 + 0.035 * unit(rng);
+  const double zoom = std::exp((2 * unit(rng) - 1) * 0.03);
+  std::vector<torch::Tensor> frames;
+  frames.reserve(static_cast<std::size_t>(length));
+  for (int64_t k = 0; k < length; ++k) {
+    if (k > 0) {
+      const double jitter = 0.004 * v.side;
+      v.cy += jitter * normal(rng);
+      v.cx += jitter * normal(rng);
+      if (kind == 1) {
+        v.cy += speed * v.side * std::sin(angle);
+        v.cx += speed * v.side * std::cos(angle);
+      } else if (kind == 2) {
+        v.side = std::clamp(v.side * zoom, static_cast<double>(kPatchSize),
+                            static_cast<double>(std::min(v.photo->size(2), v.photo->size(3))));
+      } else if (kind == 3 && k == change_at) {
+        const auto* photo = v.photo;
+        const double side = v.side;
+        v = draw();
+        v.photo = photo;
+        const int64_t h = photo->size(2), w = photo->size(3);
+        v.side = std::min(side, static_cast<double>(std::min(h, w)));
+        v.cy = v.side / 2 + unit(rng) * (h - v.side);
+        v.cx = v.side / 2 + unit(rng) * (w - v.side);
+      } else if (kind == 4 && k == change_at) {
+        v = draw();
+      }
+      // Keep the window inside the photo (window_at moves it there too).
+      const double h = static_cast<double>(v.photo->size(2)),
+                   w = static_cast<double>(v.photo->size(3));
+      v.cy = std::clamp(v.cy, v.side / 2, h - v.side / 2);
+      v.cx = std::clamp(v.cx, v.side / 2, w - v.side / 2);
+    }
+    frames.push_back(window_at(*v.photo, v.cy, v.cx, std::lround(v.side)));
+  }
+  return torch::stack(frames, 1);  // [1,L,1,64,64]
+}
+
+torch::Tensor Dataset::clip_sequence(int64_t length, std::mt19937_64& rng) const {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<const Clip*> long_enough;
+  for (const auto& c : train_clips_)
+    if (static_cast<int64_t>(c.frames.size()) >= length) long_enough.push_back(&c);
+  if (long_enough.empty()) return photo_sequence(length, rng);
+  const auto& clip = *long_enough[std::min(
+      long_enough.size() - 1, static_cast<std::size_t>(unit(rng) * long_enough.size()))];
+  const auto n = static_cast<int64_t>(clip.frames.size());
+  const auto first = std::min(n - length, static_cast<int64_t>(unit(rng) * (n - length + 1)));
+  const auto& f0 = clip.frames[static_cast<std::size_t>(first)];
+  const int64_t h = f0.size(2), w = f0.size(3), short_side = std::min(h, w);
+  double side = static_cast<double>(short_side);
+  if (unit(rng) >= 0.5) {
+    const double log_lo = std::log(views_.finest), log_hi = std::log(views_.coarsest);
+    side = std::clamp(std::exp(log_lo + (log_hi - log_lo) * unit(rng)) * std::max(h, w),
+                      static_cast<double>(kPatchSize), static_cast<double>(short_side));
+  }
+  const double cy = side / 2 + unit(rng) * (h - side), cx = side / 2 + unit(rng) * (w - side);
+  std::vector<torch::Tensor> frames;
+  for (int64_t k = 0; k < length; ++k)
+    frames.push_back(
+        window_at(clip.frames[static_cast<std::size_t>(first + k)], cy, cx, std::lround(side)));
+  return torch::stack(frames, 1);
+}
+
+torch::Tensor Dataset::train_sequences(int64_t n, int64_t length, std::mt19937_64& rng) const {
+  if (kind_ != "photos")
+    throw std::runtime_error(path_ + ": sequences need a pack of photos and clips, not " + kind_);
+  if (length < 1) throw std::invalid_argument("train_sequences: length must be at least 1");
+  torch::NoGradGuard no_grad;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double video_share = train_clips_.empty() ? 0.0 : std::max(0.25, views_.video);
+  std::vector<torch::Tensor> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    auto seq = unit(rng) < video_share ? clip_sequence(length, rng) : photo_sequence(length, rng);
+    if (views_.flips && unit(rng) < 0.5) seq = seq.flip({4});
+    if (views_.brightness > 0 || views_.contrast > 0) {
+      const double gain = 1 + views_.contrast * (2 * unit(rng) - 1);
+      const double offset = views_.brightness * (2 * unit(rng) - 1);
+      const auto mean = seq.mean();
+      seq = ((seq - mean) * gain + mean + offset).clamp(0, 1);
+    }
+    out.push_back(seq);
   }
   return torch::cat(out).contiguous();
 }

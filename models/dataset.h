@@ -21,6 +21,7 @@
 namespace spikevid {
 
 constexpr int kPatchSize = 64;
+constexpr int64_t kValSequenceFrames = 24;
 
 struct DatasetOptions {
   int64_t val_count = 1000;   // fixed validation patches (photos)
@@ -42,6 +43,19 @@ class Dataset {
   // Fresh training images for one epoch, [n,1,64,64] in [0,1] on the device:
   // n new views, or (labelled sets) n images drawn without replacement.
   torch::Tensor train_epoch(int64_t n, std::mt19937_64& rng) const;
+  // Fresh training sequences for a temporal decoder, [n,length,1,64,64] in
+  // [0,1]: a share (the view mix's video share, at least a quarter) are runs of
+  // consecutive frames of a training clip through one fixed window; the rest
+  // are views of a photo that move as eyes and cameras do: held still with
+  // fixational jitter, panned, zoomed, a saccade-like jump to another place,
+  // or a cut to another photo partway. Windows as the view mix draws them,
+  // flips and brightness and contrast jitter fixed over a sequence.
+  torch::Tensor train_sequences(int64_t n, int64_t length, std::mt19937_64& rng) const;
+  // Fixed validation sequences of kValSequenceFrames frames [S,L,1,64,64]: the
+  // 3×4 tiles of each validation clip's first frames (one sequence a tile), and
+  // each validation photo's whole view held still and panned. Empty for
+  // labelled sets and packs without a view mix.
+  const torch::Tensor& val_sequences() const { return val_sequences_; }
   // Validation images: patches; with a view mix also whole-image views of the
   // validation photos and the 3×4 tiles of frames of the validation clips.
   const torch::Tensor& val() const { return val_; }
@@ -69,6 +83,8 @@ class Dataset {
                             std::mt19937_64& rng, bool flips,
                             std::vector<double>* scales = nullptr) const;
   torch::Tensor cut_view(const torch::Tensor& source, std::mt19937_64& rng) const;
+  torch::Tensor photo_sequence(int64_t length, std::mt19937_64& rng) const;
+  torch::Tensor clip_sequence(int64_t length, std::mt19937_64& rng) const;
 
   DatasetOptions options_;
   ViewMix views_;
@@ -76,7 +92,7 @@ class Dataset {
   std::vector<torch::Tensor> train_photos_;  // photos: [1,1,H,W] uint8 each, on the device
   std::vector<Clip> train_clips_;
   torch::Tensor train_images_;  // images: [M,1,64,64]
-  torch::Tensor val_, test_, test_whole_;
+  torch::Tensor val_, test_, test_whole_, val_sequences_;
   std::vector<double> test_scales_;
   std::map<std::string, std::vector<GrayImage>> test_clips_;
   nlohmann::json splits_;

@@ -11,6 +11,7 @@
 #include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
+#include "models/sid_lite_gru.h"
 #include "models/torchscript.h"
 
 namespace spikevid {
@@ -31,12 +32,29 @@ class ModuleDecoder final : public Decoder {
     torch::NoGradGuard no_grad;
     return net_->forward(counts.flatten(1).to(dtype_)).clamp(0, 1).to(torch::kFloat32).contiguous();
   }
+  bool temporal() const override { return std::is_same_v<Net, SidLiteGru>; }
+  torch::Tensor decode_step(const torch::Tensor& counts, torch::Tensor& state) override {
+    if constexpr (std::is_same_v<Net, SidLiteGru>) {
+      torch::NoGradGuard no_grad;
+      return net_->step(counts.flatten(1).to(dtype_), state)
+          .clamp(0, 1)
+          .to(torch::kFloat32)
+          .contiguous();
+    } else {
+      return decode(counts);
+    }
+  }
   void to(torch::Device device) override { net_->to(device); }
   void set_precision(torch::ScalarType dtype) override {
     net_->to(dtype);
     dtype_ = dtype;
   }
   void save_torchscript(const std::string& path) const override {
+    if constexpr (std::is_same_v<Net, SidLiteGru>) {
+      // Not the SID-lite inside it alone: that would decode without the state.
+      Decoder::save_torchscript(path);
+      return;
+    }
     auto m = to_torchscript(*net_);
     spikevid::save_torchscript(m, path);
   }
@@ -44,6 +62,37 @@ class ModuleDecoder final : public Decoder {
  private:
   Net net_;
   torch::ScalarType dtype_ = torch::kFloat32;
+};
+
+// The multi-window ridge decoder: the state holds the counts of the last K − 1
+// windows; a fresh state takes the scene as still (the first window repeated).
+class LinearMultiDecoder final : public Decoder {
+ public:
+  LinearMultiDecoder(LinearDecoder net, DecoderInfo info, int64_t windows)
+      : net_(std::move(net)), windows_(windows) {
+    info_ = std::move(info);
+    net_->eval();
+  }
+  torch::Tensor decode(const torch::Tensor& counts) override {
+    torch::Tensor fresh;
+    return decode_step(counts, fresh);
+  }
+  bool temporal() const override { return true; }
+  torch::Tensor decode_step(const torch::Tensor& counts, torch::Tensor& state) override {
+    torch::NoGradGuard no_grad;
+    auto x = counts.flatten(1).to(torch::kFloat32);
+    const int64_t n = x.size(1);
+    if (!state.defined() || state.size(0) != x.size(0)) state = x.repeat({1, windows_ - 1});
+    auto all = torch::cat({state.to(torch::kFloat32), x}, 1);
+    state = all.narrow(1, n, (windows_ - 1) * n).contiguous();
+    return net_->forward(all).clamp(0, 1).contiguous();
+  }
+  void to(torch::Device device) override { net_->to(device); }
+  void set_precision(torch::ScalarType) override {}  // ridge regression: float32 always
+
+ private:
+  LinearDecoder net_;
+  int64_t windows_;
 };
 
 }  // namespace
@@ -97,6 +146,33 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     SidLite net(info.n_inputs, width, has_ridge_path(info.meta));
     load_sid_lite_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info, modules, device);
+  } else if (info.architecture == "sid-lite-gru") {
+    const auto width = info.meta.value("width", kSidLiteWidth);
+    int64_t hidden = 0;
+    try {
+      hidden = info.meta.at("temporal").at("hidden").get<int64_t>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(path + ": sid-lite-gru decoder without temporal.hidden");
+    }
+    if (width < 1 || width > 16384 || hidden < 1 || hidden > 256)
+      throw std::runtime_error(path + ": sid-lite-gru width " + std::to_string(width) +
+                               " or hidden " + std::to_string(hidden) + " out of range");
+    SidLiteGru net(info.n_inputs, width, has_ridge_path(info.meta), hidden);
+    load_sid_lite_state(*net, file, path);
+    decoder = std::make_unique<ModuleDecoder<SidLiteGru>>(net, info, modules, device);
+  } else if (info.architecture == "linear-multi") {
+    int64_t windows = 0;
+    try {
+      windows = info.meta.at("temporal").at("windows").get<int64_t>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(path + ": linear-multi decoder without temporal.windows");
+    }
+    if (windows < 2 || windows > 16)
+      throw std::runtime_error(path + ": linear-multi windows " + std::to_string(windows) +
+                               " out of range");
+    LinearDecoder net(info.n_inputs * windows, info.image_size);
+    load_module_state(*net, file, path);
+    decoder = std::make_unique<LinearMultiDecoder>(net, info, windows);
   } else if (info.architecture == "linear") {
     LinearDecoder net(info.n_inputs, info.image_size);
     load_module_state(*net, file, path);

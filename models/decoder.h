@@ -14,7 +14,7 @@ namespace spikevid {
 struct EncoderInfo;
 
 struct DecoderInfo {
-  std::string architecture;  // "sid", "linear", "torchscript"
+  std::string architecture;  // "sid", "sid-lite", "sid-lite-gru", "linear", "torchscript"
   std::string path;
   std::string encoder_id;  // the encoder it was trained with ("" if unknown)
   int n_inputs = 0;        // bins × cells
@@ -28,7 +28,17 @@ class Decoder {
   // counts [B,bins,N] (or [B,N]) on the decoder's device → images [B,1,S,S],
   // float32, clamped to [0,1]. Runs in eval mode under NoGradGuard, in the
   // decoder's precision (the counts are cast to it).
+  // A temporal decoder decodes each row from a fresh state here (one window alone).
   virtual torch::Tensor decode(const torch::Tensor& counts) = 0;
+  // Whether the decoder keeps a state from frame to frame (sid-lite-gru).
+  virtual bool temporal() const { return false; }
+  // One frame of B parallel sequences (tiles, streams): as decode(), reading
+  // `state` (undefined: fresh) and replacing it by the state after this frame,
+  // on the decoder's device and in its precision. A frame-by-frame decoder
+  // leaves `state` alone.
+  virtual torch::Tensor decode_step(const torch::Tensor& counts, torch::Tensor& state) {
+    return decode(counts);
+  }
   virtual void to(torch::Device device) = 0;
   // Weights and arithmetic in `dtype` (torch::kHalf: half precision, for a
   // GPU); float32 by default.

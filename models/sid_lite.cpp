@@ -91,7 +91,10 @@ torch::Tensor SidLiteImpl::dense_image(const torch::Tensor& counts) {
 }
 
 torch::Tensor SidLiteImpl::forward(const torch::Tensor& counts) {
-  auto d = dense_image(counts);
+  return refine(dense_image(counts));
+}
+
+torch::Tensor SidLiteImpl::refine(const torch::Tensor& d) {
   auto e = down1->forward(d);
   auto f = down2->forward(e);
   auto up = torch::upsample_nearest2d(lateral->forward(f), {e.size(2), e.size(3)});

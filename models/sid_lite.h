@@ -31,6 +31,8 @@ struct SidLiteImpl : torch::nn::Module {
   explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth, bool ridge_path = false);
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
+  // The two-scale residual network on a dense image d [B,1,64,64]: forward = refine(dense_image).
+  torch::Tensor refine(const torch::Tensor& d);
   void fit_input_scaling(const torch::Tensor& counts);
   // For inference only, at load (models/inference.h): every BatchNorm folded
   // into the layer before it, no dropout, and with `channels_last` the

@@ -24,6 +24,7 @@
 #include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
+#include "models/training_internal.h"
 
 namespace spikevid {
 namespace fs = std::filesystem;
@@ -58,37 +59,7 @@ Scores evaluate(Encoder& encoder, const std::function<torch::Tensor(const torch:
   return s;
 }
 
-namespace {
-
-// Autocast on for the scope: the listed ops (matrix products, convolutions)
-// run in `dtype`, the rest in float32; restored on exit.
-class AutocastScope {
- public:
-  AutocastScope(torch::Device device, torch::ScalarType dtype)
-      : cuda_(device.is_cuda()), on_(dtype != torch::kFloat32) {
-    if (!on_) return;
-    if (cuda_) {
-      at::autocast::set_autocast_gpu_dtype(dtype);
-      at::autocast::set_enabled(true);
-    } else {
-      at::autocast::set_autocast_cpu_dtype(dtype);
-      at::autocast::set_cpu_enabled(true);
-    }
-  }
-  ~AutocastScope() {
-    if (!on_) return;
-    if (cuda_)
-      at::autocast::set_enabled(false);
-    else
-      at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool cuda_, on_;
-};
+namespace detail {
 
 nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dataset& data,
                             const TrainConfig& c) {
@@ -115,16 +86,6 @@ nlohmann::json decoder_meta(const std::string& arch, Encoder& encoder, const Dat
             {"loss", loss_name(c.loss)},
             {"command", c.command}}}};
 }
-
-// What a checkpoint folder holds besides the weights: where the run stands.
-struct RunState {
-  int epoch = 0;  // epochs finished
-  int64_t images_seen = 0;
-  double best_val_ssim = -1;
-  double seconds = 0;       // training time so far, over all sessions
-  int schedule_epochs = 0;  // the epochs a cosine schedule spans (0: not fixed yet)
-  nlohmann::json history = nlohmann::json::array();
-};
 
 void save_state(const fs::path& dir, const RunState& s) {
   const nlohmann::json j = {{"epoch", s.epoch},
@@ -153,6 +114,60 @@ RunState load_state(const fs::path& dir) {
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
+
+bool run_epochs(const TrainConfig& c, RunState& st, torch::optim::Adam& opt,
+                const std::function<double()>& elapsed, const EpochBatches& batches,
+                const std::function<void(bool)>& validate,
+                const std::function<void()>& save_checkpoint, const char* unit, std::ostream& log) {
+  const double seconds_before = st.seconds;
+  auto last_ckpt = Clock::now();
+  const auto checkpoint = [&] {
+    st.seconds = seconds_before + elapsed();
+    save_checkpoint();
+    last_ckpt = Clock::now();
+  };
+  bool stopped = false;
+  const bool cosine = c.lr_schedule == "cosine";
+  if (cosine && st.schedule_epochs == 0 && c.max_minutes <= 0) st.schedule_epochs = c.epochs;
+  const int first_epoch = st.epoch;
+  for (int epoch = st.epoch; epoch < c.epochs && !stopped; ++epoch) {
+    const int span = st.schedule_epochs > 0 ? st.schedule_epochs : c.epochs;
+    if (epoch >= span) break;
+    if (cosine) set_lr(opt, cosine_lr(c.lr, c.lr * c.lr_min_fraction, epoch, span));
+    std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
+    batches(epoch, rng, [&](int64_t items) {
+      st.images_seen += items;
+      if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() >
+          c.checkpoint_minutes * 60)
+        checkpoint();
+      stopped = (c.max_minutes > 0 && elapsed() > c.max_minutes * 60) ||
+                (c.should_stop && c.should_stop());
+      return stopped;
+    });
+    if (!stopped) st.epoch = epoch + 1;
+    validate(!stopped);
+    // With --minutes, a cosine schedule spans the epochs that fit in the time,
+    // fixed from the first epoch's speed and recorded (--epochs E reproduces it).
+    if (cosine && st.schedule_epochs == 0 && !stopped && epoch == first_epoch) {
+      const double epoch_s = elapsed();
+      const int fit = st.epoch + static_cast<int>((c.max_minutes * 60 - epoch_s) / epoch_s);
+      st.schedule_epochs = std::clamp(fit, st.epoch, c.epochs);
+      log << "train: cosine schedule over " << st.schedule_epochs << " epochs\n";
+    }
+    checkpoint();
+  }
+  log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen << " "
+      << unit << " in " << std::fixed << std::setprecision(1) << (seconds_before + elapsed()) / 60
+      << " min; best validation SSIM " << std::setprecision(4) << st.best_val_ssim << "\n";
+  return stopped;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 template <class Net>
 Net make_net(int64_t n_inputs, const TrainConfig&) {
@@ -210,7 +225,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   if (resuming) {
     load_state(net, read_model_file((ckpt / "last.svm").string()), (ckpt / "last.svm").string());
     torch::load(opt, (ckpt / "optimizer.pt").string(), device);
-    st = load_state(ckpt);
+    st = detail::load_state(ckpt);
     log << "train: resuming from " << ckpt.string() << " after epoch " << st.epoch << " ("
         << st.images_seen << " images seen, best validation SSIM " << st.best_val_ssim << ")\n";
   } else if (!c.init_weights.empty()) {
@@ -249,17 +264,12 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   const auto t_start = Clock::now();
   const double seconds_before = st.seconds;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };
-  auto last_ckpt = Clock::now();
   const auto save_checkpoint = [&] {
     if (c.checkpoint_dir.empty()) return;
-    st.seconds = seconds_before + elapsed();
     write_model_file((ckpt / "last.svm").string(), meta, *net, false);
     torch::save(opt, (ckpt / "optimizer.pt").string());
     save_state(ckpt, st);
-    last_ckpt = Clock::now();
   };
-  const auto out_of_time = [&] { return c.max_minutes > 0 && elapsed() > c.max_minutes * 60; };
-  const auto stop_requested = [&] { return c.should_stop && c.should_stop(); };
 
   auto validate_and_keep_best = [&](bool finished_epoch) {
     net->eval();
@@ -289,51 +299,24 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
   };
 
   net->train();
-  bool stopped = false;
-  const bool cosine = c.lr_schedule == "cosine";
-  if (cosine && st.schedule_epochs == 0 && c.max_minutes <= 0) st.schedule_epochs = c.epochs;
-  const int first_epoch = st.epoch;
-  for (int epoch = st.epoch; epoch < c.epochs && !stopped; ++epoch) {
-    const int span = st.schedule_epochs > 0 ? st.schedule_epochs : c.epochs;
-    if (epoch >= span) break;
-    if (cosine) set_lr(opt, cosine_lr(c.lr, c.lr * c.lr_min_fraction, epoch, span));
-    // Each epoch its own seed: a resumed run draws what an unbroken one would.
-    std::mt19937_64 rng(c.seed * 1000003 + static_cast<std::uint64_t>(epoch));
-    torch::manual_seed(c.seed * 7919 + static_cast<std::uint64_t>(epoch));
-    auto images = data.train_epoch(c.images_per_epoch, rng);
-    const int64_t n = images.size(0);
-    Progress bar(log, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), n);
-    double loss_avg = 0;
-    for (int64_t i = 0; i + c.batch <= n; i += c.batch) {
-      const double l = train_step([&](const torch::Tensor& counts) { return net->forward(counts); },
-                                  opt, encoder, images.narrow(0, i, c.batch), c.precision, c.loss);
-      st.images_seen += c.batch;
-      loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
-      bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
-      if (std::chrono::duration<double>(Clock::now() - last_ckpt).count() >
-          c.checkpoint_minutes * 60)
-        save_checkpoint();
-      if (out_of_time() || stop_requested()) {
-        stopped = true;
-        break;
-      }
-    }
-    bar.finish();
-    if (!stopped) st.epoch = epoch + 1;
-    validate_and_keep_best(!stopped);
-    // With --minutes, a cosine schedule spans the epochs that fit in the time,
-    // fixed from the first epoch's speed and recorded (--epochs E reproduces it).
-    if (cosine && st.schedule_epochs == 0 && !stopped && epoch == first_epoch) {
-      const double epoch_s = elapsed();
-      const int fit = st.epoch + static_cast<int>((c.max_minutes * 60 - epoch_s) / epoch_s);
-      st.schedule_epochs = std::clamp(fit, st.epoch, c.epochs);
-      log << "train: cosine schedule over " << st.schedule_epochs << " epochs\n";
-    }
-    save_checkpoint();
-  }
-  log << "train: " << (stopped ? "stopped" : "finished") << " after " << st.images_seen
-      << " images in " << std::setprecision(1) << (seconds_before + elapsed()) / 60
-      << " min; best validation SSIM " << std::setprecision(4) << st.best_val_ssim << "\n";
+  run_epochs(
+      c, st, opt, elapsed,
+      [&](int epoch, std::mt19937_64& rng, const std::function<bool(int64_t)>& after_batch) {
+        auto images = data.train_epoch(c.images_per_epoch, rng);
+        const int64_t n = images.size(0);
+        Progress bar(log, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), n);
+        double loss_avg = 0;
+        for (int64_t i = 0; i + c.batch <= n; i += c.batch) {
+          const double l =
+              train_step([&](const torch::Tensor& counts) { return net->forward(counts); }, opt,
+                         encoder, images.narrow(0, i, c.batch), c.precision, c.loss);
+          loss_avg = i == 0 ? l : 0.98 * loss_avg + 0.02 * l;
+          bar.update(i + c.batch, "loss " + std::to_string(loss_avg).substr(0, 7));
+          if (after_batch(c.batch)) break;
+        }
+        bar.finish();
+      },
+      validate_and_keep_best, save_checkpoint, "images", log);
   return read_model_file(out_path).meta;
 }
 

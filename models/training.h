@@ -42,6 +42,11 @@ struct TrainConfig {
   double checkpoint_minutes = 5;
   std::string checkpoint_dir;  // "" : no checkpoints
   std::string init_weights;    // start from this decoder file (same architecture)
+  // sid-lite-gru: frames a training sequence has (backpropagation through all
+  // of them) and the GRU's state channels (0: the default).
+  int64_t sequence_frames = 8;
+  int64_t hidden = 0;
+  int64_t windows = 3;  // linear-multi: the windows it sees
   std::uint64_t seed = 1;
   Loss loss = Loss::mse;
   // float32, or bfloat16: matrix products and convolutions in bfloat16
@@ -81,6 +86,31 @@ double cosine_lr(double lr, double lr_min, int epoch, int epochs);
 // out_path. Progress goes to `log`. Returns the model file's metadata.
 nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& config,
                          const std::string& out_path, std::ostream& log);
+
+// Trains SID-lite-GRU (models/sid_lite_gru.h) on sequences
+// (Dataset::train_sequences), starting from config.init_weights: a SID-lite
+// file (kept as it is: the GRU alone learns) or a SID-lite-GRU file. Batches count sequences;
+// images_per_epoch counts frames. Validation: SSIM over every frame of the
+// fixed validation sequences. Writes the best model to out_path.
+nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const TrainConfig& config,
+                              const std::string& out_path, std::ostream& log);
+
+// The multi-window ridge decoder ("linear-multi", the temporal decoders'
+// baseline): ridge regression from the counts of the last config.windows
+// windows, oldest first, to the newest frame, fitted in closed form on
+// training sequences (Dataset::train_sequences), the penalty chosen on the
+// validation sequences' frames.
+nlohmann::json train_linear_multi(Encoder& encoder, const Dataset& data, const TrainConfig& config,
+                                  const std::string& out_path, std::ostream& log);
+
+// Decodes sequences [S,L,1,64,64] frame by frame through encoder → spikes
+// (seeded) → `step`, which maps counts [B,bins·N] of frame t of B sequences to
+// images, keeping the sequences' state itself (`reset` is called before each
+// batch of sequences). Scores over every frame.
+Scores evaluate_sequences(Encoder& encoder,
+                          const std::function<torch::Tensor(const torch::Tensor&)>& step,
+                          const std::function<void()>& reset, const torch::Tensor& sequences,
+                          std::uint64_t seed, int batch = 64);
 
 // Fits the ridge decoder on config.images_per_epoch × config.epochs training
 // images (spikes drawn afresh for each pass), the penalty chosen on validation.

@@ -55,11 +55,15 @@ Scores evaluate_clip(Encoder& encoder,
   for (std::size_t first = 0; first < frames.size(); first += batch) {
     const auto count = std::min(batch, frames.size() - first);
     auto [images, tiles] = model_frames(frames, first, count, grid);
-    auto out = decode(encoder.spikes(tiles.to(device)).flatten(1)).to(torch::kCPU, torch::kFloat32);
+    // The spikes of the batch in one draw (every decoder sees the same), decoded frame by frame
+    // in order (a temporal decoder carries its state from one call to the next).
+    const auto counts = encoder.spikes(tiles.to(device)).flatten(1);
     std::vector<torch::Tensor> blended;
-    for (std::size_t f = 0; f < count; ++f)
-      blended.push_back(
-          blend_tiles(out.narrow(0, static_cast<int64_t>(f) * n_tiles, n_tiles), grid));
+    for (std::size_t f = 0; f < count; ++f) {
+      auto out = decode(counts.narrow(0, static_cast<int64_t>(f) * n_tiles, n_tiles))
+                     .to(torch::kCPU, torch::kFloat32);
+      blended.push_back(blend_tiles(out, grid));
+    }
     add_scores(s, torch::cat(blended).clamp(0, 1), images);
   }
   return mean_of(s);

@@ -17,9 +17,10 @@ namespace spikevid {
 
 class Encoder;
 
-// `decode` maps counts [T,bins·N] to tiles [T,1,64,64]; the encoder runs on `device`. Spikes are
-// seeded by `seed` (the same draws for every decoder). Frames are processed `frames_per_batch` at a
-// time. Scores are means over the frames.
+// `decode` maps the counts [T,bins·N] of one frame's tiles to tiles [T,1,64,64], called frame by
+// frame in order (a temporal decoder keeps its state between calls); the encoder runs on `device`.
+// Spikes are seeded by `seed` (the same draws for every decoder). Frames are processed
+// `frames_per_batch` at a time. Scores are means over the frames.
 Scores evaluate_clip(Encoder& encoder,
                      const std::function<torch::Tensor(const torch::Tensor&)>& decode,
                      const std::vector<GrayImage>& frames, const TileGrid& grid,

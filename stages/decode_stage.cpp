@@ -21,6 +21,71 @@ DecodeStage::DecodeStage(DecodeConfig config, const EncoderInfo& encoder)
       !problem.empty())
     throw std::invalid_argument(problem);
   if (config_.precision != Precision::float32) decoder_->set_precision(dtype_of(config_.precision));
+  if (decoder_->temporal() && config_.cuda_graphs)
+    throw std::invalid_argument(config_.decoder +
+                                ": --cuda-graphs: a temporal decoder's state is not captured in "
+                                "a graph yet; run it without");
+}
+
+std::vector<torch::Tensor> DecodeStage::decode_temporal(const std::vector<SpikesPtr>& spikes,
+                                                        const std::vector<torch::Tensor>& counts) {
+  std::vector<torch::Tensor> images(spikes.size());
+  // Waves of at most one frame per stream, in order: a stream's next frame needs the state its
+  // previous frame left; the frames of different streams decode in one call.
+  std::vector<bool> done(spikes.size(), false);
+  for (std::size_t left = spikes.size(); left > 0;) {
+    std::vector<std::size_t> wave;
+    std::vector<int> streams;
+    for (std::size_t i = 0; i < spikes.size(); ++i) {
+      if (done[i]) continue;
+      const int stream = spikes[i]->stream;
+      if (std::find(streams.begin(), streams.end(), stream) != streams.end()) continue;
+      streams.push_back(stream);
+      wave.push_back(i);
+    }
+    // The wave's streams with a state, and those starting afresh: two calls, as a fresh state
+    // is the decoder's own affair (sid-lite-gru takes the first frame whole).
+    std::vector<std::size_t> going_on, fresh;
+    for (std::size_t i : wave) {
+      const auto seq = spikes[i]->meta.seq;
+      auto [it, first] = states_.try_emplace(spikes[i]->stream);
+      auto& st = it->second;
+      if (!first) {
+        if (seq <= st.last_seq || seq - st.last_seq - 1 > kMaxStateGap) {
+          st.state = torch::Tensor();
+          ++state_resets_;
+        } else if (seq != st.last_seq + 1) {
+          ++state_gaps_;
+        }
+      }
+      st.last_seq = seq;
+      (st.state.defined() ? going_on : fresh).push_back(i);
+    }
+    for (const auto* group : {&going_on, &fresh}) {
+      if (group->empty()) continue;
+      std::vector<torch::Tensor> batch, states;
+      for (std::size_t i : *group) {
+        batch.push_back(counts[i]);
+        states.push_back(states_[spikes[i]->stream].state);
+      }
+      auto c = batch.size() == 1 ? batch.front() : torch::cat(batch);
+      c = c.to(c.options().device(device_), /*non_blocking=*/true);
+      torch::Tensor state;
+      if (group == &going_on) state = states.size() == 1 ? states.front() : torch::cat(states);
+      auto out = decoder_->decode_step(c, state);
+      int64_t row = 0;
+      for (std::size_t k = 0; k < group->size(); ++k) {
+        const auto i = (*group)[k];
+        const int64_t n = batch[k].size(0);
+        images[i] = out.narrow(0, row, n);
+        states_[spikes[i]->stream].state = state.narrow(0, row, n).clone();
+        row += n;
+        done[i] = true;
+        --left;
+      }
+    }
+  }
+  return images;
 }
 
 DecodeStage::~DecodeStage() = default;
@@ -48,14 +113,19 @@ std::vector<ReconstructionPtr> DecodeStage::process_batch(std::vector<SpikesPtr>
   }
   std::vector<torch::Tensor> outputs(spikes.size());
   auto compute = [&] {
-    auto batch = counts.size() == 1 ? counts.front() : torch::cat(counts);
-    batch = batch.to(batch.options().device(device_), /*non_blocking=*/true);  // from a spike file
-    auto decode = [&](const torch::Tensor& c) { return decoder_->decode(c); };
-    auto images =
-        config_.cuda_graphs
-            ? lane_->graphed(batch, static_cast<int64_t>(config_.max_batch) * tiles_per_frame,
-                             decode)
-            : decode(batch);
+    torch::Tensor images;
+    if (decoder_->temporal()) {
+      images = torch::cat(decode_temporal(spikes, counts));
+    } else {
+      auto batch = counts.size() == 1 ? counts.front() : torch::cat(counts);
+      batch =
+          batch.to(batch.options().device(device_), /*non_blocking=*/true);  // from a spike file
+      auto decode = [&](const torch::Tensor& c) { return decoder_->decode(c); };
+      images = config_.cuda_graphs
+                   ? lane_->graphed(
+                         batch, static_cast<int64_t>(config_.max_batch) * tiles_per_frame, decode)
+                   : decode(batch);
+    }
     for (std::size_t i = 0; i < spikes.size(); ++i) {
       auto tiles = images.narrow(0, static_cast<int64_t>(i) * tiles_per_frame, tiles_per_frame);
       auto out = tiles_per_frame == 1 ? tiles : blend_tiles(tiles, config_.tiles);
@@ -128,6 +198,8 @@ void DecodeStage::set_threads(int threads) {
 void DecodeStage::restart() {
   std::lock_guard<std::mutex> lock(mutex_);
   time_ = ModelTime{};
+  states_.clear();  // what measuring calls left is no stream's past
+  state_resets_ = state_gaps_ = 0;
 }
 
 void DecodeStage::set_precision(Precision precision) {

@@ -7,6 +7,16 @@
 // computes on. On the CUDA path the stage's own stream waits for the Spikes' events on the GPU, the
 // output comes down by an asynchronous copy into page-locked memory, and the host waits for this
 // stage's event alone. The decoder must have been trained with the encoder whose info it is given.
+// A temporal decoder (sid-lite-gru) keeps one state per stream (each a row per tile): its frames
+// must come in order, one call at a time (the line gives it one decode worker). A frame that
+// follows its stream's last one after a gap of at most kMaxStateGap frames (keep_latest dropped
+// some, or the network lost them) goes on from the state as it was: the decoder was trained on
+// saccade-like jumps and cuts, and its gates take a changed view as such, while the scene it held
+// is usually still most of what it sees. After a longer gap (more than half a second at 30
+// frames/s nothing of the old state is worth keeping), or when the numbers go back (a new
+// stream), the state starts afresh.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +52,8 @@ struct DecodeConfig {
   Modules modules = Modules::optimized;  // the network as loaded (models/modules.h)
 };
 
+constexpr std::uint64_t kMaxStateGap = 15;
+
 class DecodeStage {
  public:
   DecodeStage(DecodeConfig config, const EncoderInfo& encoder);  // throws on a mismatch
@@ -58,11 +70,20 @@ class DecodeStage {
   void set_precision(Precision precision);
   // Before a run: LibTorch threads of each thread that will run the stage.
   void set_threads(int threads);
-  // Before a run, after calls that only measured: the time starts from zero.
+  // Before a run, after calls that only measured: the time starts from zero, and a temporal
+  // decoder's states afresh.
   void restart();
 
  private:
   void set_threads();
+  // The temporal decoder's batch: frames decoded in order, each from its stream's state.
+  std::vector<torch::Tensor> decode_temporal(const std::vector<SpikesPtr>& spikes,
+                                             const std::vector<torch::Tensor>& counts);
+
+  struct StreamState {
+    torch::Tensor state;  // [tiles,...] on the decoder's device
+    std::uint64_t last_seq = 0;
+  };
 
   DecodeConfig config_;
   std::mutex mutex_;  // guards time_ and threads_set_for_ (several workers)
@@ -71,6 +92,14 @@ class DecodeStage {
   torch::Device device_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<GpuLane> lane_;
+  std::map<int, StreamState> states_;  // temporal decoders: by Spikes::stream
+  std::uint64_t state_resets_ = 0, state_gaps_ = 0;
+
+ public:
+  // Temporal decoders: states started afresh after a long gap or a new stream
+  // (not counting each stream's first frame), and gaps gone on from.
+  std::uint64_t state_resets() const { return state_resets_; }
+  std::uint64_t state_gaps() const { return state_gaps_; }
 };
 
 }  // namespace spikevid

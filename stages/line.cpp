@@ -334,6 +334,17 @@ void Line::plan_threads() {
     p.decode_workers = c.decode_workers > 0 ? c.decode_workers : share_of(decode_share);
     p.encode_threads = share_of(1 - decode_share);
   }
+  // A temporal decoder takes each stream's frames in order: one worker, the
+  // workers' share of the cores as its threads instead.
+  if (decode_ && decode_->decoder().temporal() && p.decode_workers > 1) {
+    if (c.decode_workers > 1)
+      throw std::invalid_argument("--decode-workers " + std::to_string(c.decode_workers) + ": " +
+                                  decode_->decoder().info().path +
+                                  " is temporal and decodes each stream's frames in order, on "
+                                  "one worker");
+    p.decode_threads = std::max(p.decode_threads, p.decode_workers);
+    p.decode_workers = 1;
+  }
   if (encode_) encode_->set_threads(p.encode_threads);
   if (decode_) decode_->set_threads(p.decode_threads);
 }

@@ -246,6 +246,9 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
   auto s = std::make_unique<Spikes>();
   s->counts = c;
   s->pts_ns = msg.timestamp_ns;
+  // The sender's number (serve keeps it: a temporal decoder's state sees the network's gaps and a
+  // restarted sender; the line's source runner numbers frames its own way).
+  s->meta.seq = msg.seq;
   return s;
 }
 

@@ -1,11 +1,16 @@
 #include <algorithm>
+#include <filesystem>
 #include <vector>
+
+#include <unistd.h>
 
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
 #include "models/decoder.h"
 #include "models/encoder.h"
+#include "models/model_file.h"
+#include "models/sid_lite_gru.h"
 #include "stages/decode_stage.h"
 #include "stages/encode_stage.h"
 #include "stages/gpu_lane.h"
@@ -153,4 +158,98 @@ TEST_CASE("CUDA path: the GPU's reconstruction equals the CPU's, with and withou
       }
     CHECK(dec.gpu_ms().size() >= 8);
   }
+}
+
+namespace {
+
+// A small temporal decoder file (SID-lite-GRU at random, its correction on)
+// for `enc`, whose counts have n inputs.
+std::string write_temporal_decoder(const std::string& path, const EncoderInfo& enc) {
+  torch::manual_seed(5);
+  const int64_t n = enc.n_cells * enc.bins;
+  SidLiteGru net(n, 16, false, 4);
+  {
+    torch::NoGradGuard no_grad;
+    net->gru_out->weight.normal_(0, 0.2);
+  }
+  const nlohmann::json meta = {{"kind", "decoder"},
+                               {"architecture", "sid-lite-gru"},
+                               {"image_size", 64},
+                               {"n_inputs", n},
+                               {"width", 16},
+                               {"temporal", {{"hidden", 4}}},
+                               {"encoder", {{"id", enc.id}}}};
+  write_model_file(path, meta, *net, false);
+  return path;
+}
+
+SpikesPtr spikes_of(const torch::Tensor& counts, std::uint64_t seq, int stream = 0) {
+  auto s = std::make_unique<Spikes>();
+  s->counts = counts;
+  s->meta.seq = seq;
+  s->stream = stream;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("decode stage, temporal decoder: one state per stream, gaps go on, long gaps reset",
+          "[stages][temporal]") {
+  auto enc = load_encoder("retina:grid=4", torch::kCPU);
+  const auto path = (std::filesystem::temp_directory_path() /
+                     ("spikevid-temporal-" + std::to_string(::getpid()) + ".svm"))
+                        .string();
+  write_temporal_decoder(path, enc->info());
+  auto reference = load_decoder(path, enc->info(), torch::kCPU);
+  REQUIRE(reference->temporal());
+  torch::manual_seed(6);
+  std::vector<torch::Tensor> a, b;  // two streams' counts [1,1,N], five frames each
+  for (int i = 0; i < 5; ++i) {
+    a.push_back(enc->spikes(torch::rand({1, 1, 64, 64})).unsqueeze(1));
+    b.push_back(enc->spikes(torch::rand({1, 1, 64, 64})).unsqueeze(1));
+  }
+  // What the decoder gives each stream alone, frame after frame.
+  auto alone = [&](const std::vector<torch::Tensor>& frames) {
+    std::vector<torch::Tensor> out;
+    torch::Tensor state;
+    for (const auto& c : frames) out.push_back(reference->decode_step(c.flatten(1), state));
+    return out;
+  };
+  const auto ya = alone(a), yb = alone(b);
+  DecodeStage dec(DecodeConfig{path, Device::cpu, TileGrid{}}, enc->info());
+  // The two streams interleaved, several frames of one stream in a batch.
+  std::vector<SpikesPtr> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(spikes_of(a[static_cast<std::size_t>(i)], static_cast<std::uint64_t>(i), 0));
+    batch.push_back(spikes_of(b[static_cast<std::size_t>(i)], static_cast<std::uint64_t>(i), 1));
+  }
+  auto out = dec.process_batch(std::move(batch));
+  for (int i = 0; i < 3; ++i) {
+    CHECK(torch::allclose(out[2 * i]->output, ya[static_cast<std::size_t>(i)], 1e-5, 1e-6));
+    CHECK(torch::allclose(out[2 * i + 1]->output, yb[static_cast<std::size_t>(i)], 1e-5, 1e-6));
+  }
+  CHECK((ya[2] - reference->decode(a[2].flatten(1))).abs().max().item<float>() > 1e-4);
+  // Stream 0 skips two frames (seq 5 after 2): it goes on from its state.
+  auto r = dec.process(spikes_of(a[3], 5, 0));
+  CHECK(torch::allclose(r->output, ya[3], 1e-5, 1e-6));
+  CHECK(dec.state_gaps() == 1);
+  CHECK(dec.state_resets() == 0);
+  // A gap longer than kMaxStateGap: afresh, as the first frame of a stream.
+  r = dec.process(spikes_of(a[4], 5 + kMaxStateGap + 2, 0));
+  CHECK(torch::allclose(r->output, reference->decode(a[4].flatten(1)), 1e-5, 1e-6));
+  CHECK(dec.state_resets() == 1);
+  // Numbers that go back (a new stream on the same port): afresh too.
+  r = dec.process(spikes_of(b[3], 0, 1));
+  CHECK(torch::allclose(r->output, reference->decode(b[3].flatten(1)), 1e-5, 1e-6));
+  CHECK(dec.state_resets() == 2);
+  // A new stream in the batch of one that goes on: each as it would be alone.
+  std::vector<SpikesPtr> both;
+  both.push_back(spikes_of(a[0], 5 + kMaxStateGap + 3, 0));
+  both.push_back(spikes_of(b[0], 0, 2));
+  out = dec.process_batch(std::move(both));
+  torch::Tensor s0;
+  (void)reference->decode_step(a[4].flatten(1), s0);
+  CHECK(torch::allclose(out[0]->output, reference->decode_step(a[0].flatten(1), s0), 1e-5, 1e-6));
+  CHECK(torch::allclose(out[1]->output, reference->decode(b[0].flatten(1)), 1e-5, 1e-6));
+  std::filesystem::remove(path);
 }

@@ -35,6 +35,18 @@ expect 0 "$sv" decode "$tmp/e32.h5" -o "$tmp/d32.mp4" --precision float32
 raw "$tmp/t32.mp4" "$tmp/t32.raw" && raw "$tmp/d32.mp4" "$tmp/d32.raw" || fail "cannot decode the float32 outputs"
 cmp -s "$tmp/t32.raw" "$tmp/d32.raw" || fail "float32: encode+decode frames differ from transcode's"
 
+# A temporal decoder (a state carried from frame to frame): encode then decode
+# still gives transcode's frames, and the state is at work (the frames differ
+# from the frame-by-frame decoder's of the same spikes).
+gru=models/weights/sid-lite-gru-natural.svm
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tg.mp4" --view reconstruction --seed 7 --decoder "$gru"
+expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/dg.mp4" --decoder "$gru"
+raw "$tmp/tg.mp4" "$tmp/tg.raw" && raw "$tmp/dg.mp4" "$tmp/dg.raw" || fail "cannot decode the temporal outputs"
+cmp -s "$tmp/tg.raw" "$tmp/dg.raw" || fail "temporal: encode+decode frames differ from transcode's"
+cmp -s "$tmp/tg.raw" "$tmp/t.raw" && fail "temporal: the same frames as the frame-by-frame decoder's"
+expect 2 "$sv" bench --frames 30 --decoder "$gru" --decode-workers 2
+grep -q "temporal" "$tmp/err" || fail "temporal with two decode workers: no one-line reason"
+
 # Spikes over the network: stream_cli_test.sh.
 
 # From another folder: the shipped models are found in the program's checkout.

@@ -100,4 +100,56 @@ void write_latency_plot(const std::string& path, const std::vector<double>& lat,
   if (!cv::imwrite(path, m)) throw std::runtime_error(path + ": cannot write the plot");
 }
 
+void write_curves_plot(const std::string& path, const std::string& title,
+                       const std::string& x_label, const std::string& y_label,
+                       const std::vector<std::pair<std::string, std::vector<double>>>& curves) {
+  const int height = kTop + kPanel + 120;
+  cv::Mat m(height, kWidth, CV_8UC3, cv::Scalar(255, 255, 255));
+  text(m, title, kLeft, 24, 0.55);
+  double lo = 1e300, hi = -1e300;
+  std::size_t n = 0;
+  for (const auto& [name, ys] : curves) {
+    for (double y : ys) lo = std::min(lo, y), hi = std::max(hi, y);
+    n = std::max(n, ys.size());
+  }
+  if (n < 2 || !(hi >= lo)) {
+    lo = 0;
+    hi = 1;
+    n = std::max<std::size_t>(n, 2);
+  }
+  const double pad = std::max(0.05 * (hi - lo), 1e-3);
+  lo -= pad;
+  hi += pad;
+  const int pw = kWidth - kLeft - kRight, y0 = kTop + kPanel;
+  const auto px = [&](std::size_t i) {
+    return kLeft + static_cast<int>(static_cast<double>(i) / static_cast<double>(n - 1) * pw);
+  };
+  const auto py = [&](double y) { return y0 - static_cast<int>((y - lo) / (hi - lo) * kPanel); };
+  for (int k = 0; k <= 4; ++k) {  // grid and y labels
+    const double y = lo + (hi - lo) * k / 4;
+    cv::line(m, cv::Point(kLeft, py(y)), cv::Point(kLeft + pw, py(y)), kGrid);
+    text(m, fmt(y), 8, py(y) + 4);
+  }
+  for (int k = 0; k <= 6; ++k) {  // x labels
+    const auto i = static_cast<std::size_t>(std::lround(static_cast<double>(n - 1) * k / 6));
+    text(m, std::to_string(i), px(i) - 6, y0 + 18);
+  }
+  text(m, x_label, kLeft + pw / 2 - 60, y0 + 38);
+  text(m, y_label, 8, kTop - 6);
+  const std::vector<cv::Scalar> colours = {
+      kGray, kBlue, kGreen, kRed, cv::Scalar(160, 60, 160), cv::Scalar(30, 160, 200), kInk};
+  for (std::size_t c = 0; c < curves.size(); ++c) {
+    const auto& colour = colours[c % colours.size()];
+    const auto& ys = curves[c].second;
+    for (std::size_t i = 1; i < ys.size(); ++i)
+      cv::line(m, cv::Point(px(i - 1), py(ys[i - 1])), cv::Point(px(i), py(ys[i])), colour, 2,
+               cv::LINE_AA);
+    const int lx = kLeft + static_cast<int>(c % 4) * (pw / 4),
+              ly = y0 + 62 + 20 * static_cast<int>(c / 4);
+    cv::line(m, cv::Point(lx, ly - 4), cv::Point(lx + 24, ly - 4), colour, 2, cv::LINE_AA);
+    text(m, curves[c].first, lx + 30, ly);
+  }
+  if (!cv::imwrite(path, m)) throw std::runtime_error(path + ": cannot write");
+}
+
 }  // namespace spikevid::cli

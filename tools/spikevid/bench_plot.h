@@ -4,6 +4,7 @@
 // below, each frame's latency in order (warm-up frames gray).
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spikevid::cli {
@@ -11,5 +12,12 @@ namespace spikevid::cli {
 // Throws std::runtime_error ("PATH: cannot write") if the PNG cannot be written.
 void write_latency_plot(const std::string& path, const std::vector<double>& latency_ms,
                         std::size_t warmup, const std::string& title);
+
+// Curves y against x (one per name, in the given order and in distinct
+// colours), with a legend; axes from the data. Throws std::runtime_error
+// ("PATH: cannot write") if the PNG cannot be written.
+void write_curves_plot(const std::string& path, const std::string& title,
+                       const std::string& x_label, const std::string& y_label,
+                       const std::vector<std::pair<std::string, std::vector<double>>>& curves);
 
 }  // namespace spikevid::cli

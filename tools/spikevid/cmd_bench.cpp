@@ -39,6 +39,7 @@
 #include "models/ridge_path.h"
 #include "models/sid.h"
 #include "models/sid_lite.h"
+#include "models/sid_lite_gru.h"
 #include "pipeline/latency_report.h"
 #include "stages/gpu_lane.h"
 #include "stages/line.h"
@@ -102,7 +103,14 @@ double decoder_flops(const DecoderInfo& d) {
   if (d.architecture == "sid-lite")
     return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth),
                                     has_ridge_path(d.meta));
+  if (d.architecture == "sid-lite-gru")
+    return sid_lite_gru_flops_per_frame(
+        d.n_inputs, d.meta.value("width", kSidLiteWidth), has_ridge_path(d.meta),
+        d.meta.contains("temporal") ? d.meta["temporal"].value("hidden", kSidLiteGruHidden)
+                                    : kSidLiteGruHidden);
   if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
+  if (d.architecture == "linear-multi" && d.meta.contains("temporal"))
+    return 2.0 * d.n_inputs * d.meta["temporal"].value("windows", 1) * d.image_size * d.image_size;
   return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "io/clip_folder.h"
 #include "stages/clip_eval.h"
 #include "stages/tiles.h"
+#include "tools/spikevid/bench_plot.h"
 #include "tools/spikevid/eval_images.h"
 #endif
 
@@ -39,7 +40,9 @@ struct EvalArgs {
   std::string tiles = "3x4";
   std::uint64_t seed = 1234;
   int64_t count = 0;
-  int clip_frames = 0;  // frames per clip at most (0: all)
+  int clip_frames = 0;   // frames per clip at most (0: all)
+  bool stills = false;   // the held-still view: flicker, and quality after a cut
+  std::string cut_plot;  // PNG: SSIM against frames since the cut
 };
 
 // The decoders in the order of the table: linear, sid, then the others as given.
@@ -123,11 +126,13 @@ nlohmann::json score_clips(Encoder& encoder, DecoderList& decoders,
       frames.resize(static_cast<std::size_t>(a.clip_frames));
     std::cerr << "eval: clip " << clip << " (" << frames.size() << " frames)\n";
     nlohmann::json r = {{"mean", evaluate_clip_flat(frames, grid, flat).to_json()}};
-    for (auto& [name, dec] : decoders)
+    for (auto& [name, dec] : decoders) {
+      torch::Tensor state;  // a temporal decoder's, from the clip's first frame
       r[name] = evaluate_clip(
-                    encoder, [&](const torch::Tensor& x) { return dec->decode(x); }, frames, grid,
-                    device, a.seed)
+                    encoder, [&](const torch::Tensor& x) { return dec->decode_step(x, state); },
+                    frames, grid, device, a.seed)
                     .to_json();
+    }
     for (const auto& [name, s] : r.items()) {
       auto& sum = sums[name];
       sum.mse += s["mse"].get<double>();
@@ -146,6 +151,54 @@ nlohmann::json score_clips(Encoder& encoder, DecoderList& decoders,
   return {{"decoders", mean}, {"per_clip", per_clip}, {"tiles", a.tiles}};
 }
 #endif
+
+// Frames of the held-still view: another photo first, then the cut to the one scored.
+constexpr int kStillBefore = 30, kStillAfter = 60, kStillSettled = 10;
+
+// The held-still view (temporal decoders' goals): each image is shown for
+// kStillAfter frames after kStillBefore frames of another image (the next
+// one), with fresh spikes every frame, all images as parallel sequences. Per
+// decoder: SSIM at each frame since the cut, SSIM and PSNR over the frames
+// from kStillSettled on, and the flicker: the mean absolute change of the
+// output from frame to frame over the held frames (pixel values 0..1).
+nlohmann::json score_stills(Encoder& encoder, DecoderList& decoders, const torch::Tensor& images,
+                            double flat, std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  const auto before = images.roll(1, 0);
+  const auto flat_images = torch::full_like(images, flat);
+  nlohmann::json r = nlohmann::json::object();
+  r["mean"] = {{"ssim", ssim_per_image(flat_images, images).mean().item<double>()},
+               {"psnr", psnr_per_image(flat_images, images).mean().item<double>()},
+               {"flicker", 0.0}};
+  for (auto& [name, dec] : decoders) {
+    torch::manual_seed(seed);  // the same spikes for every decoder
+    torch::Tensor state, previous;
+    for (int t = 0; t < kStillBefore; ++t)
+      dec->decode_step(encoder.spikes(before).flatten(1), state);
+    std::vector<double> curve;
+    double flicker = 0, ssim = 0, psnr = 0;
+    for (int t = 0; t < kStillAfter; ++t) {
+      auto y = dec->decode_step(encoder.spikes(images).flatten(1), state).to(torch::kFloat32);
+      curve.push_back(ssim_per_image(y, images).mean().item<double>());
+      if (t >= kStillSettled) {
+        ssim += curve.back();
+        psnr += psnr_per_image(y, images).clamp_max(100).mean().item<double>();
+      }
+      if (previous.defined()) flicker += (y - previous).abs().mean().item<double>();
+      previous = y;
+    }
+    const double settled = kStillAfter - kStillSettled;
+    r[name] = {{"ssim", ssim / settled},
+               {"psnr", psnr / settled},
+               {"flicker", flicker / (kStillAfter - 1)},
+               {"ssim_after_cut", curve}};
+  }
+  return {{"n", images.size(0)},
+          {"frames_before", kStillBefore},
+          {"frames_after", kStillAfter},
+          {"settled_from", kStillSettled},
+          {"decoders", r}};
+}
 
 std::vector<std::string> table_order(const DecoderList& decoders) {
   std::vector<std::string> names{"mean"};
@@ -195,6 +248,26 @@ void print_table(const nlohmann::json& views, const std::vector<std::string>& na
       std::cout << std::setw(8) << r["n"].get<int>() << "\n";
     }
   }
+  if (views.contains("stills")) {
+    const auto& st = views["stills"];
+    std::cout << "held still (" << st["n"].get<int64_t>() << " images, " << kStillAfter
+              << " frames after a cut from another image):\n"
+              << std::left << std::setw(first) << "decoder" << std::right << std::setw(12)
+              << "SSIM cut+0" << std::setw(12) << "cut+4" << std::setw(16) << "SSIM from +10"
+              << std::setw(12) << "flicker"
+              << "\n";
+    for (const auto& name : names) {
+      const auto& r = st["decoders"][name];
+      std::cout << std::left << std::setw(first) << name << std::right << std::setprecision(4);
+      if (r.contains("ssim_after_cut"))
+        std::cout << std::setw(12) << r["ssim_after_cut"][0].get<double>() << std::setw(12)
+                  << r["ssim_after_cut"][4].get<double>();
+      else
+        std::cout << std::setw(12) << "-" << std::setw(12) << "-";
+      std::cout << std::setw(16) << r["ssim"].get<double>() << std::setw(12)
+                << r["flicker"].get<double>() << "\n";
+    }
+  }
   if (!views.contains("clips")) return;
   std::cout << "per clip (SSIM):\n" << std::left << std::setw(36) << "clip" << std::right;
   for (const auto& name : names) std::cout << std::setw(column_width(name)) << name;
@@ -210,6 +283,9 @@ void print_table(const nlohmann::json& views, const std::vector<std::string>& na
 
 void run_eval(EvalArgs& a) {
   const torch::Device device(resolve_device(a.common));
+  if (!a.cut_plot.empty()) a.stills = true;
+  if (a.stills && a.data.empty() && a.images_dir.empty())
+    throw UsageError("eval --stills: give --data or --images (the still images)");
   if (a.data.empty() == a.images_dir.empty() && a.clips.empty())
     throw UsageError("eval: give --data, or --images and/or --clips");
   if (!a.data.empty() && !a.images_dir.empty())
@@ -221,7 +297,7 @@ void run_eval(EvalArgs& a) {
   {  // the reports must not be written over an input
     std::vector<std::string> inputs{a.data, a.images_dir, a.clips, a.encoder, a.sid, a.linear};
     for (const auto& spec : a.more) inputs.push_back(spec.substr(spec.find('=') + 1));
-    check_outputs({a.json_path, a.grid_path}, inputs);
+    check_outputs({a.json_path, a.grid_path, a.cut_plot}, inputs);
   }
   auto encoder = load_encoder(a.encoder, device);
   auto decoders = load_decoders(a, encoder->info(), device);
@@ -254,6 +330,8 @@ void run_eval(EvalArgs& a) {
       views["whole"] = {{"n", whole.size(0)},
                         {"decoders", score_images(*encoder, decoders, whole, flat, a.seed)}};
     }
+    if (a.stills && a.split == "test" && data.test_whole().defined())
+      views["stills"] = score_stills(*encoder, decoders, data.test_whole(), flat, a.seed);
 #ifdef SPIKEVID_HAVE_IO
     if (a.split == "test")
       for (const auto& [name, frames] : data.test_clips()) clips.emplace_back(name, frames);
@@ -267,6 +345,7 @@ void run_eval(EvalArgs& a) {
     flat = first.mean().item<double>();
     views["whole"] = {{"n", first.size(0)},
                       {"decoders", score_images(*encoder, decoders, first, flat, a.seed)}};
+    if (a.stills) views["stills"] = score_stills(*encoder, decoders, first, flat, a.seed);
     source["images"] = a.images_dir;
   }
   if (!a.clips.empty()) {
@@ -295,9 +374,10 @@ void run_eval(EvalArgs& a) {
   std::cout << "spikevid eval: encoder " << encoder->info().id << " (" << encoder->info().n_cells
             << " cells)";
   for (const auto& [key, v] : views.items())
-    std::cout << "; " << key << ": "
-              << (key == "clips" ? v["per_clip"].size() : v["n"].get<size_t>())
-              << (key == "clips" ? " clips" : " images");
+    if (key != "stills")
+      std::cout << "; " << key << ": "
+                << (key == "clips" ? v["per_clip"].size() : v["n"].get<size_t>())
+                << (key == "clips" ? " clips" : " images");
   std::cout << "\n";
   print_table(views, names);
   if (!a.json_path.empty()) {
@@ -317,6 +397,17 @@ void run_eval(EvalArgs& a) {
     write_output_file(a.json_path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   }
 #ifdef SPIKEVID_HAVE_IO
+  if (!a.cut_plot.empty() && views.contains("stills")) {
+    std::vector<std::pair<std::string, std::vector<double>>> curves;
+    for (const auto& name : names)
+      if (views["stills"]["decoders"][name].contains("ssim_after_cut"))
+        curves.emplace_back(
+            name, views["stills"]["decoders"][name]["ssim_after_cut"].get<std::vector<double>>());
+    write_curves_plot(a.cut_plot,
+                      "SSIM after a cut to a still image (" +
+                          std::to_string(views["stills"]["n"].get<int64_t>()) + " images)",
+                      "frames since the cut", "SSIM", curves);
+  }
   if ((!a.grid_path.empty() || !a.save_dir.empty()) && first.defined()) {
     torch::manual_seed(a.seed);
     const int64_t m = a.save_dir.empty() ? std::min<int64_t>(first.size(0), 8) : first.size(0);
@@ -328,8 +419,8 @@ void run_eval(EvalArgs& a) {
     if (!a.save_dir.empty()) save_eval_pngs(a.save_dir, x, columns);
   }
 #else
-  if (!a.grid_path.empty() || !a.save_dir.empty())
-    throw UsageError("eval --grid/--save need a build with OpenCV");
+  if (!a.grid_path.empty() || !a.save_dir.empty() || !a.cut_plot.empty())
+    throw UsageError("eval --grid/--save/--cut-plot need a build with OpenCV");
 #endif
 }
 
@@ -368,6 +459,11 @@ void add_eval_command(CLI::App& app) {
   e->add_option("--linear", a->linear, "linear decoder file ('none' to skip)");
   e->add_option("--add", a->more, "more decoders to score beside them, NAME=FILE (repeatable)");
   e->add_option("--json", a->json_path, "write the scores as JSON");
+  e->add_flag("--stills", a->stills,
+              "also the held-still view: each test image for 60 frames after 30 of another, "
+              "SSIM after the cut and flicker (what temporal decoders change)");
+  e->add_option("--cut-plot", a->cut_plot,
+                "write a PNG of SSIM against frames since the cut (implies --stills)");
   e->add_option("--grid", a->grid_path, "write a PNG grid: input, spikes, each decoder");
   e->add_option("--save", a->save_dir,
                 "write NNNN_input.png and NNNN_<decoder>.png (16-bit) for the first view");

@@ -27,6 +27,10 @@ struct TrainArgs {
   int epochs = 0;  // 0: the decoder's default
   std::string precision = "float32";
   std::string loss = "mse";  // checked by --loss's IsMember; Loss in run_train
+  bool sequence_frames_given = false;
+  bool windows_given = false;
+  int64_t windows = 3;
+  bool decoder_is_linear = false;  // linear or linear-multi: closed form
 };
 
 struct FitArgs {
@@ -48,11 +52,19 @@ void run_train(TrainArgs& a) {
     throw UsageError("--width: only sid-lite has a width to choose");
   if (!a.train.ridge_init.empty() && a.decoder != "sid-lite")
     throw UsageError("--ridge-path: only sid-lite has a ridge path");
+  if (a.decoder == "sid-lite-gru" && a.train.init_weights.empty())
+    throw UsageError("--decoder sid-lite-gru: give --init, the SID-lite it starts from");
+  if (a.decoder != "sid-lite-gru" && (a.sequence_frames_given || a.train.hidden > 0))
+    throw UsageError("--sequence-frames and --hidden: only sid-lite-gru trains on sequences");
   a.train.precision = parse_precision(a.precision);
   a.train.loss = a.loss == "ssim-l1" ? Loss::ssim_l1 : Loss::mse;
-  if (a.decoder == "linear" && a.train.precision != torch::kFloat32)
+  if (a.decoder != "linear-multi" && a.windows_given)
+    throw UsageError("--windows: only linear-multi decodes several windows");
+  a.decoder_is_linear = a.decoder == "linear" || a.decoder == "linear-multi";
+  if (a.windows_given) a.train.windows = a.windows;
+  if (a.decoder_is_linear && a.train.precision != torch::kFloat32)
     throw UsageError("--precision: the linear decoder is fitted in closed form, in float32");
-  if (a.decoder == "linear" && a.train.loss != Loss::mse)
+  if (a.decoder_is_linear && a.train.loss != Loss::mse)
     throw UsageError("--loss: the linear decoder is fitted in closed form, on the MSE");
   const auto device = resolve_device(a.common);
   check_output_path(a.out);
@@ -61,7 +73,7 @@ void run_train(TrainArgs& a) {
   if (a.bins != 1) encoder->mutable_info().bins = a.bins;
   const auto data = Dataset::load(a.data, a.dataset);
   a.train.architecture = a.decoder;
-  a.train.epochs = a.epochs > 0 ? a.epochs : a.decoder == "linear" ? 3 : 100;
+  a.train.epochs = a.epochs > 0 ? a.epochs : a.decoder_is_linear ? 3 : 100;
   a.train.command = command_line();
   a.train.should_stop = stop_requested;
   std::cerr << "train: " << a.decoder << " on " << data.name() << " (" << data.kind() << ", "
@@ -71,7 +83,11 @@ void run_train(TrainArgs& a) {
                     : std::to_string(data.train_size()) + " training images")
             << "), encoder " << encoder->info().id << " with " << encoder->info().n_cells
             << " cells, on " << device << " with " << torch::get_num_threads() << " threads\n";
-  if (a.decoder != "linear")
+  if (a.decoder == "sid-lite-gru")
+    train_temporal(*encoder, data, a.train, a.out, std::cerr);
+  else if (a.decoder == "linear-multi")
+    train_linear_multi(*encoder, data, a.train, a.out, std::cerr);
+  else if (a.decoder != "linear")
     train_sid(*encoder, data, a.train, a.out, std::cerr);
   else
     train_linear(*encoder, data, a.train, a.out, std::cerr);
@@ -173,6 +189,9 @@ void add_train_commands(CLI::App& app) {
       "models/weights/linear-natural.svm\n"
       "  spikevid train --decoder sid-lite --precision bfloat16 --data data/packs/scenes.pack \\\n"
       "      -o models/weights/sid-lite-natural.svm --checkpoints checkpoints/lite --minutes 300\n"
+      "  spikevid train --decoder sid-lite-gru --init models/weights/sid-lite-natural.svm \\\n"
+      "      --precision bfloat16 --data data/packs/scenes.pack --batch 16 --loss ssim-l1 \\\n"
+      "      -o models/weights/sid-lite-gru-natural.svm --checkpoints checkpoints/gru\n"
       "The same command again continues a run from its --checkpoints folder, after Ctrl-C or\n"
       "--minutes (they count per run), to --epochs; a cosine schedule keeps the epochs its first\n"
       "run fixed.");
@@ -181,9 +200,31 @@ void add_train_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   t->add_option("--encoder", ta->encoder, "encoder: model file, TorchScript .pt, or 'retina'");
   t->add_option("-o,--out", ta->out, "decoder model file to write")->required();
-  t->add_option("--decoder", ta->decoder,
-                "sid (the paper's), sid-lite (about 11x fewer FLOPs) or linear")
-      ->check(CLI::IsMember({"sid", "sid-lite", "linear"}));
+  t->add_option(
+       "--decoder", ta->decoder,
+       "sid (the paper's), sid-lite (about 11x fewer FLOPs), sid-lite-gru (SID-lite with a "
+       "recurrent state, for video: trained on sequences from --init), linear, or "
+       "linear-multi (ridge on the last --windows windows: the temporal baseline)")
+      ->check(CLI::IsMember({"sid", "sid-lite", "sid-lite-gru", "linear", "linear-multi"}));
+  t->add_option_function<int64_t>(
+       "--windows",
+       [ta](const int64_t& k) {
+         ta->windows = k;
+         ta->windows_given = true;
+       },
+       "linear-multi: the windows (frames) it decodes together, the newest last (default 3)")
+      ->check(CLI::Range(int64_t{2}, int64_t{16}));
+  t->add_option_function<int64_t>(
+       "--sequence-frames",
+       [ta](const int64_t& n) {
+         ta->train.sequence_frames = n;
+         ta->sequence_frames_given = true;
+       },
+       "sid-lite-gru: frames a training sequence has, backpropagated through (default 8)")
+      ->check(CLI::Range(int64_t{2}, int64_t{64}));
+  t->add_option("--hidden", ta->train.hidden,
+                "sid-lite-gru: channels of the recurrent state (default 24)")
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
   t->add_option("--width", ta->train.width,
                 "sid-lite: hidden units of its dense stage (default 512, as in SID)")
       ->check(CLI::Range(int64_t{1}, int64_t{16384}));
