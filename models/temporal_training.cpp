@@ -58,8 +58,8 @@ Scores evaluate_sequences(Encoder& encoder,
 // SID-lite-GRU on sequences: the SID-lite it starts from kept as it is (its
 // dense stage computed once a frame, without gradients), the GRU trained by
 // Adam through every frame of each sequence and through the residual network.
-// Only the GRU learns: a few thousand weights cannot learn the few training
-// clips by heart, and the frame-by-frame decoder stays what it was.
+// Only the GRU learns (about 19,000 weights): it cannot learn the few training
+// clips by heart, and the frame-by-frame decoder inside stays what it was.
 nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const TrainConfig& c,
                               const std::string& out_path, std::ostream& log) {
   const auto device = data.val().device();
@@ -156,7 +156,7 @@ nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const Train
   const auto step = [&](const torch::Tensor& counts) { return net->step(counts, state); };
   const auto reset = [&] { state = torch::Tensor(); };
   if (st.history.empty()) {
-    // Where it starts: frame by frame (a fresh state each frame), and the start itself.
+    // The baseline: the SID-lite inside, frame by frame (a fresh state each frame).
     auto frame = evaluate_sequences(
         encoder, [&](const torch::Tensor& x) { return net->forward(x); }, [] {},
         data.val_sequences(), c.seed + 99);
