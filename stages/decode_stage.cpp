@@ -78,7 +78,9 @@ std::vector<torch::Tensor> DecodeStage::decode_temporal(const std::vector<Spikes
         const auto i = (*group)[k];
         const int64_t n = batch[k].size(0);
         images[i] = out.narrow(0, row, n);
-        states_[spikes[i]->stream].state = state.narrow(0, row, n).clone();
+        // One stream's rows alone: the state as it is (no copy on the one-stream path).
+        states_[spikes[i]->stream].state =
+            n == state.size(0) ? state : state.narrow(0, row, n).clone();
         row += n;
         done[i] = true;
         --left;

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "tools/spikevid/cli_common.h"
 
 namespace spikevid::cli {
 namespace {
@@ -35,6 +38,14 @@ double quantile(std::vector<double> v, double q) {
 }
 
 }  // namespace
+
+void write_png(const std::string& path, const cv::Mat& image) {
+  std::vector<unsigned char> png;
+  if (!cv::imencode(".png", image, png)) throw std::runtime_error(path + ": cannot write the PNG");
+  write_output_file(path, [&](std::ostream& out) {
+    out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  });
+}
 
 void write_latency_plot(const std::string& path, const std::vector<double>& lat, std::size_t warmup,
                         const std::string& title) {
@@ -97,7 +108,7 @@ void write_latency_plot(const std::string& path, const std::vector<double>& lat,
   } else {
     text(m, "fewer than 2 frames after warm-up: nothing to plot", kLeft, kTop + 40);
   }
-  if (!cv::imwrite(path, m)) throw std::runtime_error(path + ": cannot write the plot");
+  write_png(path, m);
 }
 
 void write_curves_plot(const std::string& path, const std::string& title,
@@ -149,7 +160,7 @@ void write_curves_plot(const std::string& path, const std::string& title,
     cv::line(m, cv::Point(lx, ly - 4), cv::Point(lx + 24, ly - 4), colour, 2, cv::LINE_AA);
     text(m, curves[c].first, lx + 30, ly);
   }
-  if (!cv::imwrite(path, m)) throw std::runtime_error(path + ": cannot write");
+  write_png(path, m);
 }
 
 }  // namespace spikevid::cli

@@ -7,7 +7,17 @@
 #include <utility>
 #include <vector>
 
+namespace cv {
+class Mat;
+}
+
 namespace spikevid::cli {
+
+// `image` as a PNG at `path`, written as every output is (write_output_file:
+// NAME.part-PID under a lock, renamed into place when whole), so an earlier
+// file is never half overwritten. Throws std::runtime_error ("PATH: cannot
+// write the PNG") when it cannot be encoded or written.
+void write_png(const std::string& path, const cv::Mat& image);
 
 // Throws std::runtime_error ("PATH: cannot write") if the PNG cannot be written.
 void write_latency_plot(const std::string& path, const std::vector<double>& latency_ms,

@@ -11,6 +11,7 @@
 #include "io/image_folder.h"
 #include "models/dataset.h"
 #include "models/encoder.h"
+#include "tools/spikevid/bench_plot.h"
 
 namespace spikevid::cli {
 namespace {
@@ -95,7 +96,7 @@ void write_eval_grid(const std::string& path, const torch::Tensor& inputs,
   cv::Mat grid;
   cv::vconcat(lines, grid);
   cv::resize(grid, grid, cv::Size(), kScale, kScale, cv::INTER_NEAREST);
-  if (!cv::imwrite(path, grid)) throw std::runtime_error(path + ": cannot write the PNG grid");
+  write_png(path, grid);
 }
 
 void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
@@ -104,7 +105,7 @@ void save_eval_pngs(const std::string& dir, const torch::Tensor& inputs,
   auto write16 = [&](const torch::Tensor& image, const std::string& name) {
     const cv::Mat m16 = to_gray(image, CV_16U);
     const auto path = (std::filesystem::path(dir) / name).string();
-    if (!cv::imwrite(path, m16)) throw std::runtime_error(path + ": cannot write");
+    write_png(path, m16);
   };
   for (int64_t i = 0; i < inputs.size(0); ++i) {
     char prefix[16];
