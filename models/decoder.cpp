@@ -15,6 +15,41 @@
 #include "models/torchscript.h"
 
 namespace spikevid {
+
+torch::Tensor OutputFilter::apply(const torch::Tensor& previous, const torch::Tensor& y) const {
+  const auto change = torch::avg_pool2d(y - previous, 5, 1, 2, false, false).abs();
+  const auto rate = ((change - lo) / (hi - lo)).clamp(0, 1) * (1 - alpha_min) + alpha_min;
+  return previous + rate * (y - previous);
+}
+
+OutputFilter output_filter_from_meta(const nlohmann::json& meta, const std::string& path) {
+  OutputFilter f;
+  const auto t = meta.find("temporal");
+  if (t == meta.end() || !t->is_object()) return f;
+  const auto j = t->find("output_filter");
+  if (j == t->end() || j->is_null()) return f;
+  try {
+    f = OutputFilter{j->at("alpha_min").get<double>(), j->at("lo").get<double>(),
+                     j->at("hi").get<double>()};
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error(path + ": temporal.output_filter needs alpha_min, lo and hi");
+  }
+  if (const auto why = f.invalid(); !why.empty())
+    throw std::runtime_error(path + ": temporal.output_filter: " + why);
+  return f;
+}
+
+std::string OutputFilter::invalid() const {
+  if (!(alpha_min > 0 && alpha_min <= 1)) return "alpha_min must be in (0, 1]";
+  if (!(lo >= 0 && hi > lo && hi <= 1)) return "lo and hi must have 0 <= lo < hi <= 1";
+  return "";
+}
+
+nlohmann::json OutputFilter::to_json() const {
+  if (!on()) return nullptr;
+  return {{"alpha_min", alpha_min}, {"lo", lo}, {"hi", hi}, {"window", 5}};
+}
+
 namespace {
 
 template <class Net>
@@ -36,13 +71,28 @@ class ModuleDecoder final : public Decoder {
   torch::Tensor decode_step(const torch::Tensor& counts, torch::Tensor& state) override {
     if constexpr (std::is_same_v<Net, SidLiteGru>) {
       torch::NoGradGuard no_grad;
-      return net_->step(counts.flatten(1).to(dtype_), state)
-          .clamp(0, 1)
-          .to(torch::kFloat32)
-          .contiguous();
+      const auto x = counts.flatten(1).to(dtype_);
+      if (!filter_.on()) return net_->step(x, state).clamp(0, 1).to(torch::kFloat32).contiguous();
+      // With the output filter the state is [B, hidden + 4, 32, 32] in float32:
+      // the GRU's state, then the filtered image folded 2×2 (float32: in
+      // bfloat16 the filter's small steps would round away).
+      const int64_t hidden = net_->hidden;
+      const bool fresh = !state.defined() || state.size(0) != x.size(0);
+      torch::Tensor h = fresh ? torch::Tensor() : state.narrow(1, 0, hidden);
+      auto y = net_->step(x, h).clamp(0, 1).to(torch::kFloat32);
+      if (!fresh) y = filter_.apply(torch::pixel_shuffle(state.narrow(1, hidden, 4), 2), y);
+      state = torch::cat({h.to(torch::kFloat32), torch::pixel_unshuffle(y, 2)}, 1);
+      return y.contiguous();
     } else {
       return decode(counts);
     }
+  }
+  OutputFilter output_filter() const override { return filter_; }
+  void set_output_filter(const OutputFilter& f) override {
+    if constexpr (std::is_same_v<Net, SidLiteGru>)
+      filter_ = f;
+    else
+      Decoder::set_output_filter(f);
   }
   void to(torch::Device device) override { net_->to(device); }
   void set_precision(torch::ScalarType dtype) override {
@@ -62,6 +112,7 @@ class ModuleDecoder final : public Decoder {
  private:
   Net net_;
   torch::ScalarType dtype_ = torch::kFloat32;
+  OutputFilter filter_;
 };
 
 // The multi-window ridge decoder: the state holds the counts of the last K − 1
@@ -159,7 +210,9 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
                                " or hidden " + std::to_string(hidden) + " out of range");
     SidLiteGru net(info.n_inputs, width, has_ridge_path(info.meta), hidden);
     load_sid_lite_state(*net, file, path);
-    decoder = std::make_unique<ModuleDecoder<SidLiteGru>>(net, info, modules, device);
+    auto d = std::make_unique<ModuleDecoder<SidLiteGru>>(net, info, modules, device);
+    d->set_output_filter(output_filter_from_meta(info.meta, path));
+    decoder = std::move(d);
   } else if (info.architecture == "linear-multi") {
     int64_t windows = 0;
     try {

@@ -2,6 +2,7 @@
 // A decoder turns spike counts back into images: SID, the linear (ridge)
 // decoder, or a user's TorchScript. Threading: one caller at a time.
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <torch/types.h>
@@ -22,6 +23,23 @@ struct DecoderInfo {
   nlohmann::json meta;
 };
 
+// The output filter of a temporal decoder (sid-lite-gru; temporal.output_filter
+// in its model file, set by `spikevid set-filter`): a motion-gated running
+// average of its images, as video denoisers filter recursively. Per pixel,
+//   c = |mean over 5×5 of (yₜ − ȳₜ₋₁)|,  a = alpha_min + (1 − alpha_min)·clamp((c − lo)/(hi − lo), 0, 1)
+//   ȳₜ = ȳₜ₋₁ + a·(yₜ − ȳₜ₋₁)
+// so where the image holds still the noise left is averaged away (a small
+// rate), and where it changes (motion, a cut) the new image is taken whole.
+// The first frame of a fresh state is taken as it is.
+struct OutputFilter {
+  double alpha_min = 1, lo = 0, hi = 1;  // alpha_min 1: off
+  bool on() const { return alpha_min < 1; }
+  torch::Tensor apply(const torch::Tensor& previous, const torch::Tensor& y) const;
+  std::string invalid() const;  // why the settings are out of range, "" when fine
+  nlohmann::json to_json() const;  // null when off
+};
+OutputFilter output_filter_from_meta(const nlohmann::json& meta, const std::string& path);
+
 class Decoder {
  public:
   virtual ~Decoder() = default;
@@ -38,6 +56,12 @@ class Decoder {
   // leaves `state` alone.
   virtual torch::Tensor decode_step(const torch::Tensor& counts, torch::Tensor& state) {
     return decode(counts);
+  }
+  // A temporal decoder's output filter (from its model file; OutputFilter{}:
+  // none). Setting it on a decoder that has none throws std::logic_error.
+  virtual OutputFilter output_filter() const { return {}; }
+  virtual void set_output_filter(const OutputFilter& f) {
+    if (f.on()) throw std::logic_error(info_.path + ": only sid-lite-gru has an output filter");
   }
   virtual void to(torch::Device device) = 0;
   // Weights and arithmetic in `dtype` (torch::kHalf: half precision, for a

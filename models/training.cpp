@@ -112,7 +112,14 @@ RunState load_state(const fs::path& dir) {
 }
 
 void set_lr(torch::optim::Adam& opt, double lr) {
-  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+  auto& groups = opt.param_groups();
+  if (groups.empty()) return;
+  const auto options = [](torch::optim::OptimizerParamGroup& g) -> torch::optim::AdamOptions& {
+    return static_cast<torch::optim::AdamOptions&>(g.options());
+  };
+  const double first = options(groups[0]).lr();
+  for (auto& g : groups)
+    options(g).lr(first > 0 ? lr * options(g).lr() / first : lr);  // ratios kept
 }
 
 bool run_epochs(const TrainConfig& c, RunState& st, torch::optim::Adam& opt,

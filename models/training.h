@@ -46,6 +46,9 @@ struct TrainConfig {
   // of them) and the GRU's state channels (0: the default).
   int64_t sequence_frames = 8;
   int64_t hidden = 0;
+  // sid-lite-gru: the residual network learns too, at refine_lr_ratio × lr.
+  bool train_refine = false;
+  double refine_lr_ratio = 0.1;
   int64_t windows = 3;  // linear-multi: the windows it sees
   std::uint64_t seed = 1;
   Loss loss = Loss::mse;

@@ -69,6 +69,8 @@ struct RunState {
 
 void save_state(const std::filesystem::path& dir, const RunState& s);
 RunState load_state(const std::filesystem::path& dir);
+// The first parameter group's learning rate to `lr`; the other groups keep
+// their ratio to it.
 void set_lr(torch::optim::Adam& opt, double lr);
 
 // One epoch's batches: `rng` is the epoch's own (a resumed run draws what an

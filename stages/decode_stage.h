@@ -35,9 +35,13 @@ class Decoder;
 class GpuLane;
 struct EncoderInfo;
 
-// The decoder that the video commands, eval and the demo use by default: the
-// best frame-by-frame decoder on held-out views (README, "Results").
+// The best frame-by-frame decoder on held-out views (README, "Results"): the
+// default of eval, serve, bench and the line's configuration.
 constexpr const char* kDefaultDecoder = "models/weights/sid-lite-natural.svm";
+// The default of the video commands (transcode, live, decode; the demo): the
+// temporal decoder with its output filter, better on held-out clips and on
+// still scenes (README, "Video with a memory").
+constexpr const char* kDefaultVideoDecoder = "models/weights/sid-lite-gru-natural.svm";
 
 struct DecodeConfig {
   std::string decoder = kDefaultDecoder;

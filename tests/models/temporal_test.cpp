@@ -15,9 +15,11 @@
 #include "models/sid_lite.h"
 #include "models/sid_lite_gru.h"
 #include "models/training.h"
+#include "models/training_internal.h"
 #include "tests/models/test_data.h"
 
 using namespace spikevid;
+namespace fs = std::filesystem;
 using spikevid::testing::TempDir;
 
 namespace {
@@ -150,11 +152,113 @@ TEST_CASE("train_temporal: trains from a SID-lite, writes, resumes and loads as 
   CHECK(state.sizes() == torch::IntArrayRef({4, 6, 32, 32}));
   CHECK(torch::allclose(dec->decode(counts), y));  // decode: a fresh state, as the first step
   CHECK_THROWS_WITH(dec->save_torchscript(dir / "gru.pt"), Catch::Contains("no TorchScript"));
+
+  // The output filter from the model file: the first frame as without it, then
+  // a state with the filtered image beside the GRU's, and steadier images on a
+  // still scene; settings out of range refused at load, with one line.
+  {
+    auto filtered_meta = read_model_file(dir / "gru.svm").meta;
+    filtered_meta["temporal"]["output_filter"] = OutputFilter{0.25, 0.03, 0.12}.to_json();
+    fs::copy_file(dir / "gru.svm", dir / "gru-f.svm");
+    rewrite_model_meta(dir / "gru-f.svm", filtered_meta);
+    auto f = load_decoder(dir / "gru-f.svm", enc->info(), torch::kCPU);
+    auto plain = load_decoder(dir / "gru.svm", enc->info(), torch::kCPU);
+    torch::Tensor fs_state, ps_state;
+    torch::manual_seed(11);
+    std::vector<torch::Tensor> windows;
+    for (int t = 0; t < 6; ++t) windows.push_back(enc->spikes(data.val().narrow(0, 0, 4)).flatten(1));
+    double flicker_f = 0, flicker_p = 0;
+    torch::Tensor last_f, last_p;
+    for (int t = 0; t < 6; ++t) {
+      const auto yf = f->decode_step(windows[t], fs_state);
+      const auto yp = plain->decode_step(windows[t], ps_state);
+      if (t == 0) CHECK(torch::allclose(yf, yp));
+      if (t > 0) {
+        flicker_f += (yf - last_f).abs().mean().item<double>();
+        flicker_p += (yp - last_p).abs().mean().item<double>();
+      }
+      last_f = yf;
+      last_p = yp;
+    }
+    CHECK(fs_state.sizes() == torch::IntArrayRef({4, 6 + 4, 32, 32}));
+    CHECK(fs_state.scalar_type() == torch::kFloat32);
+    CHECK(flicker_f < flicker_p);
+    filtered_meta["temporal"]["output_filter"]["lo"] = 0.5;
+    filtered_meta["temporal"]["output_filter"]["hi"] = 0.2;
+    rewrite_model_meta(dir / "gru-f.svm", filtered_meta);
+    CHECK_THROWS_WITH(load_decoder(dir / "gru-f.svm", enc->info(), torch::kCPU),
+                      Catch::Contains("output_filter"));
+  }
   c.init_weights = dir / "gru.svm";  // and it continues from a sid-lite-gru file
   c.checkpoint_dir.clear();
   c.epochs = 1;
   meta = train_temporal(*enc, data, c, dir / "gru2.svm", log);
   CHECK(meta["training"]["started_from"]["architecture"] == "sid-lite-gru");
+  CHECK(meta["training"]["trained"] == "gru");
+
+  // --train-refine: the residual network learns too, the dense stage still not;
+  // resumed from its checkpoint with its two rates.
+  c.train_refine = true;
+  c.checkpoint_dir = dir / "ckpt-refine";
+  meta = train_temporal(*enc, data, c, dir / "gru3.svm", log);
+  CHECK(meta["training"]["trained"] == "gru and residual network");
+  const auto before = read_model_file(dir / "gru.svm");
+  const auto after = read_model_file(dir / "gru3.svm");
+  std::map<std::string, torch::Tensor> after_tensors(after.tensors.begin(), after.tensors.end());
+  int refine_changed = 0, dense_changed = 0;
+  for (const auto& [name, t] : before.tensors) {
+    const bool same = torch::equal(t, after_tensors.at(name));
+    if (name.rfind("down1.", 0) == 0 || name.rfind("out.", 0) == 0) refine_changed += !same;
+    if (name.rfind("dense.", 0) == 0) dense_changed += !same;
+  }
+  CHECK(refine_changed > 0);
+  CHECK(dense_changed == 0);
+  c.epochs = 2;
+  std::ostringstream resumed;
+  train_temporal(*enc, data, c, dir / "gru3.svm", resumed);
+  CHECK(resumed.str().find("resuming from") != std::string::npos);
+}
+
+TEST_CASE("output filter: still pixels averaged at alpha_min, changed ones taken whole",
+          "[temporal]") {
+  const OutputFilter f{0.25, 0.03, 0.12};
+  CHECK(f.on());
+  CHECK_FALSE(OutputFilter{}.on());
+  CHECK(OutputFilter{}.to_json().is_null());
+  CHECK(f.invalid().empty());
+  CHECK_FALSE(OutputFilter{0, 0.03, 0.12}.invalid().empty());
+  CHECK_FALSE(OutputFilter{0.2, 0.12, 0.03}.invalid().empty());
+  const auto previous = torch::full({1, 1, 16, 16}, 0.5);
+  // A small change everywhere (below lo): averaged in at alpha_min.
+  auto y = f.apply(previous, torch::full({1, 1, 16, 16}, 0.52));
+  CHECK(torch::allclose(y, torch::full_like(y, 0.5 + 0.25 * 0.02), 1e-6, 1e-6));
+  // A large change (a cut, above hi): the new image whole.
+  y = f.apply(previous, torch::full({1, 1, 16, 16}, 0.9));
+  CHECK(torch::allclose(y, torch::full_like(y, 0.9), 1e-6, 1e-6));
+  // Between lo and hi: a rate between.
+  y = f.apply(previous, torch::full({1, 1, 16, 16}, 0.575));
+  const double rate = 0.25 + 0.75 * (0.075 - 0.03) / (0.12 - 0.03);
+  CHECK(y.mean().item<double>() == Approx(0.5 + rate * 0.075).epsilon(1e-4));
+}
+
+TEST_CASE("set_lr: the first group's rate; the other groups keep their ratio to it",
+          "[temporal][training]") {
+  auto a = torch::zeros({2}, torch::requires_grad()), b = torch::zeros({2}, torch::requires_grad());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{a},
+                      std::make_unique<torch::optim::AdamOptions>(1e-3));
+  groups.emplace_back(std::vector<torch::Tensor>{b},
+                      std::make_unique<torch::optim::AdamOptions>(1e-4));
+  torch::optim::Adam opt(std::move(groups), torch::optim::AdamOptions(1e-3));
+  const auto lr = [&](int i) {
+    return static_cast<torch::optim::AdamOptions&>(opt.param_groups()[i].options()).lr();
+  };
+  spikevid::detail::set_lr(opt, 5e-4);
+  CHECK(lr(0) == Approx(5e-4));
+  CHECK(lr(1) == Approx(5e-5));
+  spikevid::detail::set_lr(opt, 1e-5);
+  CHECK(lr(0) == Approx(1e-5));
+  CHECK(lr(1) == Approx(1e-6));
 }
 
 TEST_CASE("linear-multi: ridge on the last windows, fitted on sequences, loads as temporal",

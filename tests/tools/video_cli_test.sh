@@ -35,17 +35,44 @@ expect 0 "$sv" decode "$tmp/e32.h5" -o "$tmp/d32.mp4" --precision float32
 raw "$tmp/t32.mp4" "$tmp/t32.raw" && raw "$tmp/d32.mp4" "$tmp/d32.raw" || fail "cannot decode the float32 outputs"
 cmp -s "$tmp/t32.raw" "$tmp/d32.raw" || fail "float32: encode+decode frames differ from transcode's"
 
-# A temporal decoder (a state carried from frame to frame): encode then decode
-# still gives transcode's frames, and the state is at work (the frames differ
-# from the frame-by-frame decoder's of the same spikes).
-gru=models/weights/sid-lite-gru-natural.svm
-expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tg.mp4" --view reconstruction --seed 7 --decoder "$gru"
-expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/dg.mp4" --decoder "$gru"
-raw "$tmp/tg.mp4" "$tmp/tg.raw" && raw "$tmp/dg.mp4" "$tmp/dg.raw" || fail "cannot decode the temporal outputs"
-cmp -s "$tmp/tg.raw" "$tmp/dg.raw" || fail "temporal: encode+decode frames differ from transcode's"
-cmp -s "$tmp/tg.raw" "$tmp/t.raw" && fail "temporal: the same frames as the frame-by-frame decoder's"
+# The video commands' default is a temporal decoder (a state carried from frame
+# to frame; above: encode then decode still gives transcode's frames). The
+# frame-by-frame decoder, asked for, does the same, and gives other frames (the
+# state is at work).
+gru=models/weights/sid-lite-gru-natural.svm lite=models/weights/sid-lite-natural.svm
+"$sv" transcode --help | grep -q "default: SID-lite-GRU" || fail "transcode --help does not name the default decoder"
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tl.mp4" --view reconstruction --seed 7 --decoder "$lite"
+expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/dl.mp4" --decoder "$lite"
+raw "$tmp/tl.mp4" "$tmp/tl.raw" && raw "$tmp/dl.mp4" "$tmp/dl.raw" || fail "cannot decode the SID-lite outputs"
+cmp -s "$tmp/tl.raw" "$tmp/dl.raw" || fail "SID-lite: encode+decode frames differ from transcode's"
+cmp -s "$tmp/tl.raw" "$tmp/t.raw" && fail "the default decoder gives SID-lite's frames, not a temporal decoder's"
 expect 2 "$sv" bench --frames 30 --decoder "$gru" --decode-workers 2
 grep -q "temporal" "$tmp/err" || fail "temporal with two decode workers: no one-line reason"
+# set-filter: the output filter (a motion-gated average of the images) written into a
+# copy of the model, its tensors kept; the filtered decoder through encode+decode =
+# transcode as well; off gives other frames; bad settings: one line, exit 2.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cp "$root/models/weights/sid-lite-gru-natural.svm" "$root/models/weights/linear-scenes.svm" \
+  "$root/models/weights/sid-lite-natural.svm" "$tmp/" || fail "cannot copy the models"
+gf="$tmp/sid-lite-gru-natural.svm"
+expect 0 "$sv" set-filter "$gf" 0.25,0.03,0.12
+"$sv" info "$gf" | grep -q '"output_filter"' || fail "set-filter: info does not show the filter"
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tf.mp4" --view reconstruction --seed 7 --decoder "$gf"
+expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/df.mp4" --decoder "$gf"
+raw "$tmp/tf.mp4" "$tmp/tf.raw" && raw "$tmp/df.mp4" "$tmp/df.raw" || fail "cannot decode the filtered outputs"
+cmp -s "$tmp/tf.raw" "$tmp/df.raw" || fail "filtered: encode+decode frames differ from transcode's"
+cmp -s "$tmp/tf.raw" "$tmp/t.raw" || fail "the default decoder is not the shipped GRU with its filter"
+expect 0 "$sv" set-filter "$gf" off
+expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/to.mp4" --view reconstruction --seed 7 --decoder "$gf"
+raw "$tmp/to.mp4" "$tmp/to.raw" || fail "cannot decode the unfiltered output"
+cmp -s "$tmp/tf.raw" "$tmp/to.raw" && fail "set-filter off: the same frames as with the filter"
+before=$(md5sum < "$gf")
+for bad in 0.25,0.03 1.5,0.03,0.1 0.2,0.1,0.05 0.2,x,0.1; do
+  expect 2 "$sv" set-filter "$gf" "$bad"
+done
+[ "$(md5sum < "$gf")" = "$before" ] || fail "set-filter: a refused setting changed the file"
+expect 1 "$sv" set-filter "$tmp/sid-lite-natural.svm" off
+grep -q "only sid-lite-gru" "$tmp/err" || fail "set-filter on a sid-lite: no one-line reason"
 
 # Spikes over the network: stream_cli_test.sh.
 

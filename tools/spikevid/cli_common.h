@@ -57,6 +57,7 @@ void set_command_line(int argc, char** argv);
 void add_train_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_check_precision_command(CLI::App& app);
+void add_set_filter_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_export_commands(CLI::App& app);
 void add_pack_command(CLI::App& app);       // not in LibTorch-only builds

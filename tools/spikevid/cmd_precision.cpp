@@ -1,6 +1,8 @@
 // spikevid check-precision: what a lower precision costs each model, on
 // held-out test patches, and (--record) the result written into the model
 // files, where the line's precision `auto` reads it (models/precision_check.h).
+// spikevid set-filter: a temporal decoder's output filter (models/decoder.h),
+// written into its model file.
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -112,7 +114,57 @@ void run_check_precision(CheckArgs& a) {
     write_output_file(a.json_path, [&](std::ostream& out) { out << report.dump(2) << "\n"; });
 }
 
+void run_set_filter(const std::string& path, const std::string& setting) {
+  auto file = read_model_file(path);
+  if (file.meta.value("architecture", std::string()) != "sid-lite-gru")
+    throw std::runtime_error(path + ": is a " + file.meta.value("architecture", std::string("?")) +
+                             " decoder; only sid-lite-gru has an output filter");
+  OutputFilter f;
+  if (setting != "off") {
+    double v[3];
+    std::size_t at = 0;
+    for (int i = 0; i < 3; ++i) {
+      const auto end = setting.find(',', at);
+      if ((i < 2) == (end == std::string::npos))
+        throw UsageError("set-filter: give ALPHA_MIN,LO,HI (three numbers) or off, not " +
+                         setting);
+      try {
+        std::size_t used = 0;
+        const auto part = setting.substr(at, end == std::string::npos ? end : end - at);
+        v[i] = std::stod(part, &used);
+        if (used != part.size()) throw std::invalid_argument(part);
+      } catch (const std::logic_error&) {
+        throw UsageError("set-filter: not a number in " + setting);
+      }
+      at = end + 1;
+    }
+    f = OutputFilter{v[0], v[1], v[2]};
+    if (const auto why = f.invalid(); !why.empty()) throw UsageError("set-filter: " + why);
+  }
+  file.meta["temporal"]["output_filter"] = f.to_json();
+  rewrite_model_meta(path, file.meta);
+  std::cout << path << ": output filter "
+            << (f.on() ? file.meta["temporal"]["output_filter"].dump() : std::string("off"))
+            << " (its tensors unchanged)\n";
+}
+
 }  // namespace
+
+void add_set_filter_command(CLI::App& app) {
+  auto path = std::make_shared<std::string>(), setting = std::make_shared<std::string>();
+  auto* c = app.add_subcommand(
+      "set-filter",
+      "Set a temporal decoder's output filter (a motion-gated running average of its images: "
+      "less flicker where the scene holds still), written into its model file");
+  c->footer(
+      "ALPHA_MIN,LO,HI: per pixel the image is averaged at rate ALPHA_MIN where the local\n"
+      "change (|5x5 mean of new - filtered|) is below LO, taken whole above HI; off: none.\n"
+      "Example (the shipped setting, chosen on validation with build/bench/temporal_probe):\n"
+      "  spikevid set-filter models/weights/sid-lite-gru-natural.svm 0.25,0.03,0.12");
+  c->add_option("model", *path, "a sid-lite-gru model file")->required()->check(CLI::ExistingFile);
+  c->add_option("setting", *setting, "ALPHA_MIN,LO,HI or off")->required();
+  c->callback([path, setting] { run_set_filter(*path, *setting); });
+}
 
 void add_check_precision_command(CLI::App& app) {
   auto a = std::make_shared<CheckArgs>();

@@ -54,8 +54,10 @@ void run_train(TrainArgs& a) {
     throw UsageError("--ridge-path: only sid-lite has a ridge path");
   if (a.decoder == "sid-lite-gru" && a.train.init_weights.empty())
     throw UsageError("--decoder sid-lite-gru: give --init, the SID-lite it starts from");
-  if (a.decoder != "sid-lite-gru" && (a.sequence_frames_given || a.train.hidden > 0))
-    throw UsageError("--sequence-frames and --hidden: only sid-lite-gru trains on sequences");
+  if (a.decoder != "sid-lite-gru" &&
+      (a.sequence_frames_given || a.train.hidden > 0 || a.train.train_refine))
+    throw UsageError(
+        "--sequence-frames, --hidden and --train-refine: only sid-lite-gru trains on sequences");
   a.train.precision = parse_precision(a.precision);
   a.train.loss = a.loss == "ssim-l1" ? Loss::ssim_l1 : Loss::mse;
   if (a.decoder != "linear-multi" && a.windows_given)
@@ -222,6 +224,9 @@ void add_train_commands(CLI::App& app) {
        },
        "sid-lite-gru: frames a training sequence has, backpropagated through (default 8)")
       ->check(CLI::Range(int64_t{2}, int64_t{64}));
+  t->add_flag("--train-refine", ta->train.train_refine,
+              "sid-lite-gru: the residual network after the GRU learns too, at a tenth of "
+              "--lr (default: only the GRU learns)");
   t->add_option("--hidden", ta->train.hidden,
                 "sid-lite-gru: channels of the recurrent state (default 24)")
       ->check(CLI::Range(int64_t{1}, int64_t{256}));

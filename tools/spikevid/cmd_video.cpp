@@ -42,7 +42,7 @@ struct VideoArgs {
   int send_copies = 1;
   std::string precision = "auto", cuda_graphs = "off";
   EncodeConfig encode;
-  std::string decoder = kDefaultDecoder;
+  std::string decoder = kDefaultVideoDecoder;
   SourceOptions source;
   int batch = 0;  // auto
   std::size_t capacity = 4;
@@ -293,7 +293,9 @@ void add_pipeline_options(CLI::App& c, VideoArgs& a, bool encodes, bool decodes)
   }
   if (decodes) {
     c.add_option("--decoder", a.decoder,
-                 "decoder model file (SID, SID-lite, linear) or TorchScript .pt");
+                 "decoder model file (SID, SID-lite, SID-lite-GRU, linear) or TorchScript .pt; "
+                 "default: SID-lite-GRU, a temporal decoder (models/weights/"
+                 "sid-lite-natural.svm decodes each frame alone)");
     c.add_flag("--no-overlay", a.no_overlay, "no figures over the side-by-side view");
   }
   c.add_option("--precision", a.precision,

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   add_info_command(app);
   add_export_commands(app);
   add_check_precision_command(app);
+  add_set_filter_command(app);
   add_pack_command(app);
   add_synthetic_command(app);
   add_video_commands(app);
