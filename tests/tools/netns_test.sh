@@ -36,11 +36,10 @@ veth=$(ip -n "$a" -o link show type veth | sed -n 's/^[0-9]*: \([^@:]*\).*/\1/p'
 gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 \
   ! videoconvert ! x264enc ! mp4mux ! filesink location="$tmp/in.mp4" || fail "cannot make the input video"
 expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/s.h5" --seed 3
-# The frame-by-frame decoder: this test is about the transport. The video
-# commands' default (a temporal decoder, one stream decoded frame after frame:
-# about 7 ms a frame here) is near real time on these 2 cores while ctest runs
-# another test beside the sender, the relay and this receiver; a receiver that
-# falls behind makes SRT's sender drop what it still holds when it closes.
+# The frame-by-frame decoder, the cheapest: this test is about the transport.
+# A receiver that falls behind (these 2 cores shared with the sender, the relay
+# and, without RUN_SERIAL, another test) makes SRT's sender drop what it still
+# holds when it closes.
 dec=(--decoder models/weights/sid-lite-natural.svm)
 expect 0 "$sv" decode "$tmp/s.h5" -o "$tmp/want.mp4" "${dec[@]}"
 raw() { gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location="$2"; }
