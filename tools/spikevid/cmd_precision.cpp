@@ -121,23 +121,13 @@ void run_set_filter(const std::string& path, const std::string& setting) {
                              " decoder; only sid-lite-gru has an output filter");
   OutputFilter f;
   if (setting != "off") {
+    const auto parts = CLI::detail::split(setting, ',');
+    if (parts.size() != 3)
+      throw UsageError("set-filter: give ALPHA_MIN,LO,HI (three numbers) or off, not " + setting);
     double v[3];
-    std::size_t at = 0;
-    for (int i = 0; i < 3; ++i) {
-      const auto end = setting.find(',', at);
-      if ((i < 2) == (end == std::string::npos))
-        throw UsageError("set-filter: give ALPHA_MIN,LO,HI (three numbers) or off, not " +
-                         setting);
-      try {
-        std::size_t used = 0;
-        const auto part = setting.substr(at, end == std::string::npos ? end : end - at);
-        v[i] = std::stod(part, &used);
-        if (used != part.size()) throw std::invalid_argument(part);
-      } catch (const std::logic_error&) {
+    for (int i = 0; i < 3; ++i)
+      if (!CLI::detail::lexical_cast(parts[i], v[i]))
         throw UsageError("set-filter: not a number in " + setting);
-      }
-      at = end + 1;
-    }
     f = OutputFilter{v[0], v[1], v[2]};
     if (const auto why = f.invalid(); !why.empty()) throw UsageError("set-filter: " + why);
   }
