@@ -8,7 +8,8 @@
 //        5    1  count coding (frames; 0 otherwise)
 //        6    2  reserved, 0
 //        8    8  stream id: random per sender start (a restart is a new stream)
-//       16    8  sequence number: the frame's (header, end: the next frame's)
+//       16    8  sequence number: the frame's (header: the next frame's; end: the
+//                one after the last frame sent, so a receiver counts a lost tail)
 //       24    4  payload bytes
 //       28    4  CRC-32 (zlib's) of bytes 0-27 and the payload
 //       32       payload

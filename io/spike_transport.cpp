@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -74,6 +75,19 @@ std::uint64_t srt_bytes_sent(GstElement* sink) {
     sent = static_cast<std::uint64_t>(i);
   gst_structure_free(stats);
   return sent;
+}
+
+// Whether an SRT sink has a peer: its statistics hold the socket's counters
+// (a caller's, or a listener's `callers`) only once the handshake is done;
+// before, it drops what it is given.
+bool srt_connected(GstElement* sink) {
+  GstStructure* stats = nullptr;
+  g_object_get(sink, "stats", &stats, nullptr);
+  if (!stats) return false;
+  const bool connected =
+      gst_structure_has_field(stats, "packets-sent") || gst_structure_has_field(stats, "callers");
+  gst_structure_free(stats);
+  return connected;
 }
 
 // Warnings (SRT's "Trying to reconnect") pile up on the bus while nobody
@@ -196,20 +210,59 @@ MessageSender::~MessageSender() {
 
 void MessageSender::send(const std::string& message) {
   if (finished_) throw std::logic_error(uri_.text + ": send after finish");
+  check_transport();
+  // Until SRT's handshake is done its sink drops what it is given, silently:
+  // hold the messages (a receiver that starts a little late, or is slow to
+  // start, misses nothing), and fail once nobody has answered within the
+  // connect timeout. Later losses are reconnected (a receiver may restart;
+  // what is sent meanwhile is lost, a counted gap).
+  if (uri_.kind == StreamUri::Kind::srt && !connected_) {
+    held_.push_back(message);
+    if (!wait_connected(0)) return;
+    for (const auto& m : held_) push(m);
+    held_.clear();
+    return;
+  }
+  push(message);
+}
+
+void MessageSender::check_transport() {
   const auto why = bus_error(pipeline_);
   if (!why.empty()) throw std::runtime_error(uri_.text + ": " + why);
   drop_warnings(pipeline_);
-  // SRT's caller retries for ever and drops what it cannot send: until the
-  // first bytes leave, a receiver that is not there is an error after the
-  // connect timeout. Later losses are reconnected (a receiver may restart).
-  if (uri_.kind == StreamUri::Kind::srt && !connected_) {
-    connected_ = srt_bytes_sent(out_) > 0;
+}
+
+bool MessageSender::wait_connected(double wait_s) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+  for (;;) {
+    connected_ = connected_ || srt_connected(out_) || srt_bytes_sent(out_) > 0;
+    if (connected_) return true;
     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;
-    if (!connected_ && waited.count() > connect_timeout_s_)
+    if (waited.count() > connect_timeout_s_)
       throw std::runtime_error(uri_.text + ": nobody answered within " +
                                std::to_string(static_cast<int>(connect_timeout_s_)) +
                                " s (is the receiver running and listening?)");
+    probe();
+    if (std::chrono::steady_clock::now() >= until) return false;
+    g_usleep(20000);
+    check_transport();
   }
+}
+
+void MessageSender::probe() {
+  // srtsink calls only when it has something to send, and drops that: give
+  // it the latest header held (a receiver takes a repeated header as the
+  // sender's periodic one), ten times a second.
+  const auto now = std::chrono::steady_clock::now();
+  if (held_.empty() || now - last_probe_ < std::chrono::milliseconds(100)) return;
+  last_probe_ = now;
+  const std::string* header = &held_.front();
+  for (const auto& m : held_)
+    if (m.size() > 4 && m[4] == static_cast<char>(stream::MessageType::header)) header = &m;
+  push(*header);
+}
+
+void MessageSender::push(const std::string& message) {
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, message.size(), nullptr);
   gst_buffer_fill(buf, 0, message.data(), message.size());
   if (gst_app_src_push_buffer(GST_APP_SRC(src_), buf) != GST_FLOW_OK) {
@@ -221,15 +274,56 @@ void MessageSender::send(const std::string& message) {
 void MessageSender::finish(double linger_s) {
   if (finished_ || !pipeline_) return;
   finished_ = true;
-  // SRT drops what it has not sent when the socket closes: give it time to
-  // deliver the last messages (the end of stream among them) first.
-  g_usleep(static_cast<gulong>(linger_s * 1e6));
+  const bool srt = uri_.kind == StreamUri::Kind::srt;
+  // Messages held for a receiver not yet there: wait for it (at most the
+  // connect timeout, then the one-line error), then send them.
+  if (srt && !held_.empty()) {
+    wait_connected(connect_timeout_s_ + 1);
+    for (const auto& m : held_) push(m);
+    held_.clear();
+  }
+  // Bytes still queued in appsrc, and (SRT) bytes the socket has sent so
+  // far: while either moves, the transport is still delivering.
+  auto progress_mark = [&] {
+    guint64 queued = 0;
+    g_object_get(src_, "current-level-bytes", &queued, nullptr);
+    return std::make_pair(static_cast<std::uint64_t>(queued), srt ? srt_bytes_sent(out_) : 0);
+  };
+  using Clock = std::chrono::steady_clock;
+  auto last = progress_mark();
+  auto moved = Clock::now();
+  auto still_moving = [&](double quiet_s) {
+    const auto now_mark = progress_mark();
+    if (now_mark != last) {
+      last = now_mark;
+      moved = Clock::now();
+    }
+    return std::chrono::duration<double>(Clock::now() - moved).count() < quiet_s;
+  };
+  // The end of stream reaches the sink after every message queued before it.
+  // A receiver that reads slowly holds them back (SRT's flow control), so
+  // wait as long as bytes keep leaving; 3 s without any is a receiver gone.
   gst_app_src_end_of_stream(GST_APP_SRC(src_));
   GstBus* bus = gst_element_get_bus(pipeline_);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, 2 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (msg) gst_message_unref(msg);
+  for (;;) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        bus, GST_SECOND / 10, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (msg) {
+      gst_message_unref(msg);
+      break;
+    }
+    if (!still_moving(3.0)) break;
+  }
   gst_object_unref(bus);
+  // SRT drops what its socket still holds when it closes: wait until it has
+  // sent everything (0.3 s without a byte; at most 10 s), then linger for
+  // the retransmissions of the last packets.
+  if (srt) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    moved = Clock::now();
+    while (Clock::now() < until && still_moving(0.3)) g_usleep(20000);
+  }
+  g_usleep(static_cast<gulong>(linger_s * 1e6));
   gst_element_set_state(pipeline_, GST_STATE_NULL);
 }
 

@@ -13,6 +13,7 @@
 // std::runtime_error with one line naming the URI.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,19 +41,26 @@ std::string uri_with_port_offset(const StreamUri& uri, int k);
 
 class MessageSender {
  public:
-  // Starts sending. An SRT caller connects in the background and retries; a
-  // receiver that has not answered within `connect_timeout_s` makes the next
-  // send() fail. Once connected, a lost receiver is reconnected (what is
-  // sent meanwhile is lost, counted by the receiver as a gap).
+  // Starts sending. An SRT caller connects in the background and retries;
+  // messages are held until the receiver answers (none is lost to a late
+  // start), and one that has not answered within `connect_timeout_s` makes
+  // send() or finish() fail. Once connected, a lost receiver is reconnected
+  // (what is sent meanwhile is lost, counted by the receiver as a gap).
   explicit MessageSender(const StreamUri& uri, double connect_timeout_s = 10);
   ~MessageSender();
   // Queues one message; throws if the transport failed.
   void send(const std::string& message);
-  // Sends what is queued, then ends the stream; waits at most `linger_s` for
-  // the transport to deliver. Idempotent.
+  // Sends what is queued, then ends the stream: waits while the transport
+  // still delivers (a slow receiver holds SRT back; 3 s without a byte sent
+  // is a receiver gone), then `linger_s` more for retransmissions. Idempotent.
   void finish(double linger_s = 1.0);
 
  private:
+  void check_transport();              // throws the bus's error
+  bool wait_connected(double wait_s);  // throws after the connect timeout
+  void probe();                        // gives SRT something to call with
+  void push(const std::string& message);
+
   StreamUri uri_;
   GstElement* pipeline_ = nullptr;
   GstElement* src_ = nullptr;
@@ -60,6 +68,8 @@ class MessageSender {
   double connect_timeout_s_ = 10;
   std::chrono::steady_clock::time_point started_;
   bool connected_ = false;
+  std::deque<std::string> held_;  // SRT: sent once the receiver answers
+  std::chrono::steady_clock::time_point last_probe_;
   bool finished_ = false;
 };
 

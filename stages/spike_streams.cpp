@@ -20,6 +20,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The receiver's progress on stdout (stderr holds the one line of an error):
+// listening, a stream that begins, a sender that starts again. Whoever starts
+// the sender after the receiver, or waits for it, can see it.
+void announce(const std::string& what) {
+  const std::string line = "spikevid: " + what + "\n";
+  std::cout.write(line.data(), static_cast<std::streamsize>(line.size()));
+  std::cout.flush();
+}
+
 std::uint64_t random_stream_id() {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
@@ -48,6 +57,7 @@ struct SpikeSender::Impl {
   std::vector<std::uint64_t> stream_ids;
   stream::StreamHeader header;
   std::int64_t frames = 0;
+  std::uint64_t next_seq = 0;  // after the last frame sent (the end of stream carries it)
   int header_every = 30;
   bool finished = false;
 };
@@ -105,6 +115,7 @@ SpikesPtr SpikeSender::process(SpikesPtr s) {
                                              static_cast<std::size_t>(c.numel())));
   }
   ++i.frames;
+  i.next_seq = s->meta.seq + 1;
   return s;
 }
 
@@ -113,7 +124,7 @@ void SpikeSender::finish() {
   if (i.finished || i.senders.empty()) return;
   i.finished = true;
   for (std::size_t k = 0; k < i.senders.size(); ++k)
-    i.senders[k]->send(stream::end_message(i.stream_ids[k], static_cast<std::uint64_t>(i.frames)));
+    i.senders[k]->send(stream::end_message(i.stream_ids[k], i.next_seq));
   // One linger for all: each transport delivers on its own threads meanwhile.
   for (std::size_t k = 0; k < i.senders.size(); ++k) i.senders[k]->finish(k == 0 ? 1.0 : 0.0);
 }
@@ -133,7 +144,10 @@ SpikeStreamSource::SpikeStreamSource(const std::string& uri, const EncoderInfo& 
   i.idle_timeout_s = idle_timeout_s;
   encoder_ = encoder;
   encoder_spec_ = encoder_spec;
-  i.receiver = std::make_unique<stream::MessageReceiver>(stream::parse_stream_uri(uri, true));
+  const auto parsed = stream::parse_stream_uri(uri, true);
+  i.receiver = std::make_unique<stream::MessageReceiver>(parsed);
+  announce(uri + (parsed.kind == stream::StreamUri::Kind::srt && !parsed.listener ? ": calling"
+                                                                                  : ": listening"));
   i.last_message = Clock::now();
   while (wait_for_header && !i.header) {
     if (stop && stop->load()) throw std::runtime_error(uri + ": stopped before a stream came");
@@ -166,6 +180,9 @@ void SpikeStreamSource::take_header(const stream::Message& msg) {
   encoder_.window_s = h.window_s;
   grid_ = TileGrid{h.tile_rows, h.tile_cols, encoder_.image_size, h.tile_overlap};
   fps_ = h.fps;
+  announce(i.uri + ": a stream began (" + h.encoder_id + ", " + std::to_string(h.tile_rows) + "x" +
+           std::to_string(h.tile_cols) + " tiles, " + std::to_string(std::lround(h.fps)) +
+           " frames/s)");
 }
 
 std::string SpikeStreamSource::describe_counts() const {
@@ -223,11 +240,16 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     return SpikesPtr{};
   }
   if (msg.type == stream::MessageType::end) {
-    if (msg.stream_id == i.stream_id) return std::nullopt;
-    return SpikesPtr{};  // an earlier sender's
+    if (msg.stream_id != i.stream_id) return SpikesPtr{};  // an earlier sender's
+    // It carries the number after the sender's last frame: frames at the end
+    // that never came (SRT drops what it still holds when it gives up) are
+    // lost as a gap is, not silently.
+    if (i.have_seq && msg.seq > i.next_seq) counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+    return std::nullopt;
   }
   if (msg.stream_id != i.stream_id) {  // the sender started again
     ++counts_.restarts;
+    announce(i.uri + ": a new stream (the sender started again)");
     i.stream_id = msg.stream_id;
     i.have_seq = false;
   }

@@ -182,3 +182,32 @@ TEST_CASE("an SRT sender with nobody listening fails with one line, no hang", "[
   CHECK(why.find("nobody answered within 2 s") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
 }
+
+TEST_CASE("an SRT receiver that starts after its sender misses nothing", "[transport]") {
+  const auto h = tiled_header();
+  const int port = free_port();
+  std::vector<std::uint64_t> seqs;
+  std::thread receiver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    MessageReceiver rx(parse_stream_uri("srt://:" + std::to_string(port), true));
+    while (const auto m = rx.next(5.0)) {
+      const auto msg =
+          parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(), &h);
+      if (msg.type == MessageType::frame) seqs.push_back(msg.seq);
+      if (msg.type == MessageType::end) break;
+    }
+  });
+  {
+    MessageSender tx(parse_stream_uri("srt://127.0.0.1:" + std::to_string(port), false));
+    std::vector<float> counts(h.counts_per_frame(), 1.0f);
+    tx.send(header_message(h, 3, 0));
+    for (int i = 0; i < 30; ++i) {  // one second of frames, all before the receiver is there
+      tx.send(frame_message(3, static_cast<std::uint64_t>(i), i, counts.data(), counts.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(33));
+    }
+    tx.send(end_message(3, 30));
+    tx.finish();
+  }
+  receiver.join();
+  CHECK(seqs.size() == 30);
+}

@@ -1,5 +1,6 @@
 // serve (stages/spike_server.h): the output pattern, and several senders
-// into one batched decoder on loopback RTP.
+// into one batched decoder on loopback RTP; a stream's end counts the frames
+// that never came.
 #include "stages/spike_server.h"
 
 #include <torch/torch.h>
@@ -12,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/spike_stream.h"
+#include "io/spike_transport.h"
 #include "models/encoder.h"
 
 using namespace spikevid;
@@ -104,4 +107,45 @@ TEST_CASE("serve: three senders, one decoder; every frame of each stream written
   CHECK(server.frames_decoded() == 32);
   CHECK(server.largest_batch() > 1);
   CHECK(server.decoder_calls() < 32);
+}
+
+TEST_CASE("a stream's end says how many frames it sent: missing ones at the end are lost, not "
+          "silent",
+          "[serve]") {
+  const auto encoder = load_encoder(kEncoder, torch::kCPU)->info();
+  const auto header = stream_header_of(encoder, TileGrid{}, 30);
+  const std::vector<float> counts(static_cast<std::size_t>(encoder.n_cells), 1.0f);
+  SECTION("frames 0 to 4 arrive, the end says 10 were sent") {
+    const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
+    SpikeStreamSource source(uri, encoder, kEncoder, 5, nullptr, false);
+    stream::MessageSender tx(stream::parse_stream_uri(uri, false));
+    tx.send(stream::header_message(header, 9, 0));
+    for (std::uint64_t i = 0; i < 5; ++i)
+      tx.send(stream::frame_message(9, i, 0, counts.data(), counts.size()));
+    tx.send(stream::end_message(9, 10));
+    while (source.next(1.0)) {
+    }
+    CHECK(source.counts().frames == 5);
+    CHECK(source.counts().lost == 5);
+    tx.finish(0);
+  }
+  SECTION("SpikeSender's end carries the number after its last frame, not how many it sent") {
+    const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
+    stream::MessageReceiver rx(stream::parse_stream_uri(uri, true));
+    SpikeSender tx(uri, encoder, TileGrid{}, 30);
+    for (std::uint64_t i : {100, 101, 102, 105, 106}) {  // a camera's numbers, with a drop
+      auto s = std::make_unique<Spikes>();
+      s->counts = torch::ones({1, 1, encoder.n_cells});
+      s->meta.seq = i;
+      tx.process(std::move(s));
+    }
+    tx.finish();
+    std::uint64_t end_seq = 0;
+    while (const auto m = rx.next(2.0)) {
+      const auto msg = stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()),
+                                             m->size(), &header);
+      if (msg.type == stream::MessageType::end) end_seq = msg.seq;
+    }
+    CHECK(end_seq == 107);
+  }
 }

@@ -54,7 +54,8 @@ run() {  # SCHEME RECEIVER_URI SENDER_URI
   local relay=$!; pids+=($relay)
   ip netns exec "$b" "$sv" decode "$2" -o "$tmp/$scheme.mp4" --idle-timeout 5 "${dec[@]}" >"$tmp/$scheme.out" 2>&1 &
   local rx=$!; pids+=($rx)
-  sleep 1
+  wait_for "$tmp/relay-$scheme.out" "Ctrl-C to stop"
+  wait_for "$tmp/$scheme.out" ": listening"
   local before; before=$(tx_bytes)
   ip netns exec "$a" "$sv" encode "$tmp/s.h5" --to "$3" >"$tmp/$scheme-tx.out" 2>&1 ||
     { cat "$tmp/$scheme-tx.out" >&2; fail "$scheme: encode --to $3 failed"; }

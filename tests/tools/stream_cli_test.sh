@@ -47,7 +47,7 @@ for scheme in rtp srt; do
     keep=(); [ $what = video ] && keep=(--spikes "$tmp/net.h5")
     "$sv" decode "$rx" -o "$tmp/net.mp4" "${keep[@]}" --idle-timeout 20 >"$tmp/net.out" 2>&1 &
     rx_pid=$!; pids+=($rx_pid)
-    sleep 1
+    wait_for "$tmp/net.out" ": listening"
     t0=$(date +%s.%N)
     if [ $what = video ]; then
       expect 0 "$sv" encode "$tmp/in.mp4" --to "$scheme://127.0.0.1:$port" --seed 7
@@ -101,20 +101,23 @@ for scheme in rtp srt; do
   rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
   "$sv" decode "$rx" -o "$tmp/restart.mp4" --idle-timeout 15 >"$tmp/restart.out" 2>&1 &
   rx_pid=$!; pids+=($rx_pid)
-  sleep 1
+  wait_for "$tmp/restart.out" ": listening"
   "$sv" encode "$tmp/long.h5" --to "$scheme://127.0.0.1:$port" >/dev/null 2>&1 &
   tx_pid=$!
-  sleep 2
+  # Killed once its stream has begun (the receiver says so) and run a second:
+  # on 2 busy cores a sender may take longer than that to start.
+  wait_for "$tmp/restart.out" "a stream began"
+  sleep 1
   kill -9 $tx_pid; wait $tx_pid 2>/dev/null
-  if [ $scheme = srt ]; then
-    for _ in $(seq 100); do grep -q "listening again" "$tmp/restart.out" && break; sleep 0.1; done
-    grep -q "listening again" "$tmp/restart.out" || { cat "$tmp/restart.out" >&2; fail "restart: the SRT receiver did not listen again"; }
+  if [ $scheme = srt ]; then  # SRT's peer idle timeout is 5 s; a loaded machine takes longer
+    wait_for "$tmp/restart.out" "listening again"
   fi
   expect 0 "$sv" encode "$tmp/long.h5" --to "$scheme://127.0.0.1:$port"
   wait $rx_pid || { cat "$tmp/restart.out" >&2; fail "$scheme restart: decode exited $?"; }
   n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/restart.out")
   [ -n "$n" ] && [ "$n" -gt 96 ] || { cat "$tmp/restart.out" >&2; fail "$scheme restart: $n frames, not the first sender's and all 96 of the second's"; }
   grep -q "1 sender restarts" "$tmp/restart.out" || { cat "$tmp/restart.out" >&2; fail "$scheme restart not counted"; }
+  grep -q "a new stream (the sender started again)" "$tmp/restart.out" || { cat "$tmp/restart.out" >&2; fail "$scheme restart not announced"; }
   [ "$(frames_of "$tmp/restart.mp4")" = "$n" ] || fail "$scheme restart: the video"
 done
 
@@ -125,7 +128,7 @@ base=$(free_ports 3) || fail "no free ports"
 "$sv" serve --listen "srt://127.0.0.1:$base" --streams 3 -o "$tmp/s-%02d.mp4" --idle-timeout 4 \
   --stats "$tmp/serve.json" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 sv_pid=$!; pids+=($sv_pid)
-sleep 1
+wait_for "$tmp/serve.out" ":$((base + 2)): listening"
 expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/tiled.h5" --tiles 2x2 --frames 4
 # One process plays the senders of streams 0 and 1 (--streams 2).
 "$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$base" --streams 2 >/dev/null 2>&1 &
@@ -181,9 +184,9 @@ expect 2 "$sv" encode "$tmp/in.mp4"
 expect 2 "$sv" encode "$tmp/t.h5" -o "$tmp/x.h5" --streams 2
 expect 2 "$sv" encode "$tmp/t.h5" --to "rtp://127.0.0.1:65535" --streams 2
 held="rtp://127.0.0.1:$(free_port)"
-"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >/dev/null 2>&1 &
+"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >"$tmp/hold.out" 2>&1 &
 hold_pid=$!; pids+=($hold_pid)
-sleep 1
+wait_for "$tmp/hold.out" ": listening"
 expect 1 "$sv" decode "$held" -o "$tmp/second.mp4" --idle-timeout 1
 grep -q "$held" "$tmp/err" || fail "port in use: $(cat "$tmp/err")"
 expect 1 "$sv" serve --listen "$held" --idle-timeout 1
