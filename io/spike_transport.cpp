@@ -197,7 +197,7 @@ MessageSender::MessageSender(const StreamUri& uri, double connect_timeout_s) : u
 
 MessageSender::~MessageSender() {
   try {
-    finish(0.2);
+    finish(0.2, false);
   } catch (...) {
   }
   if (pipeline_) {
@@ -271,16 +271,21 @@ void MessageSender::push(const std::string& message) {
   }
 }
 
-void MessageSender::finish(double linger_s) {
+void MessageSender::finish(double linger_s, bool wait_for_receiver) {
   if (finished_ || !pipeline_) return;
   finished_ = true;
   const bool srt = uri_.kind == StreamUri::Kind::srt;
   // Messages held for a receiver not yet there: wait for it (at most the
-  // connect timeout, then the one-line error), then send them.
+  // connect timeout, then the one-line error) and send them, or drop them.
   if (srt && !held_.empty()) {
-    wait_connected(connect_timeout_s_ + 1);
-    for (const auto& m : held_) push(m);
+    if (wait_for_receiver) wait_connected(connect_timeout_s_ + 1);
+    if (connected_)
+      for (const auto& m : held_) push(m);
     held_.clear();
+  }
+  if (srt && !connected_) {  // nothing was sent, nothing is left to deliver
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    return;
   }
   // Bytes still queued in appsrc, and (SRT) bytes the socket has sent so
   // far: while either moves, the transport is still delivering.

@@ -52,8 +52,13 @@ class MessageSender {
   void send(const std::string& message);
   // Sends what is queued, then ends the stream: waits while the transport
   // still delivers (a slow receiver holds SRT back; 3 s without a byte sent
-  // is a receiver gone), then `linger_s` more for retransmissions. Idempotent.
-  void finish(double linger_s = 1.0);
+  // is a receiver gone), then `linger_s` more for retransmissions. Messages
+  // held for a receiver that has not answered: with `wait_for_receiver`,
+  // waited for (then the connect timeout's error); without, dropped (Ctrl-C,
+  // the destructor). Idempotent.
+  void finish(double linger_s = 1.0, bool wait_for_receiver = true);
+  // The receiver answered (RTP, which has no answer: true).
+  bool answered() const { return uri_.kind != StreamUri::Kind::srt || connected_; }
 
  private:
   void check_transport();              // throws the bus's error

@@ -204,6 +204,8 @@ std::string Line::stream_counts() const {
   return spike_stream_ ? spike_stream_->describe_counts() : std::string();
 }
 
+bool Line::sender_answered() const { return !sender_stage_ || sender_stage_->answered(); }
+
 std::string ThreadPlan::describe() const {
   std::ostringstream s;
   s << "threads" << (automatic ? " (auto, " + std::to_string(cores) + " cores)" : std::string())
@@ -351,7 +353,7 @@ void Line::plan_threads() {
 
 Line::~Line() {
   try {
-    finish_outputs();
+    finish_outputs(false);
   } catch (...) {
   }
 }
@@ -486,14 +488,17 @@ void Line::add_spikes_sink(Port spikes) {
   });
 }
 
-void Line::finish_outputs() {
-  // Both, whatever the first does; then its error, if any.
+void Line::finish_outputs(bool wait_for_receiver) {
+  // A network sender whose receiver has not answered yet waits for it, unless
+  // the run was stopped (Ctrl-C) or failed: then what it held is dropped.
+  const bool wait = wait_for_receiver && !(pipeline_ && pipeline_->stop_requested());
+  // All, whatever the first does; then its error, if any.
   std::exception_ptr error;
   for (auto finish : {std::function<void()>([this] {
                         if (recorder_stage_) recorder_stage_->finish();
                       }),
-                      std::function<void()>([this] {
-                        if (sender_stage_) sender_stage_->finish();
+                      std::function<void()>([this, wait] {
+                        if (sender_stage_) sender_stage_->finish(wait);
                       }),
                       std::function<void()>([this] {
                         if (sink_) sink_->finish();
@@ -522,12 +527,12 @@ LineResult Line::run() {
     // Keep what was written: the spike file holds every frame so far, the
     // video is finalized (it plays); then the stage's error goes to the user.
     try {
-      finish_outputs();
+      finish_outputs(false);
     } catch (...) {
     }
     throw;
   }
-  finish_outputs();
+  finish_outputs(true);
   LineResult r;
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.frames_in = emitted_;

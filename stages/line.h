@@ -182,6 +182,8 @@ class Line {
   std::int64_t expected_frames() const { return expected_frames_; }
   // A stream source's counts (received, lost, late, malformed); "" otherwise.
   std::string stream_counts() const;
+  // A network sender's receiver answered (RTP: always); true without one.
+  bool sender_answered() const;
   // The stages, for the benchmark's own figures (FLOP/s, its sequential loop).
   PreprocessStage* preprocess() { return preprocess_.get(); }
   EncodeStage* encode_stage() { return encode_.get(); }
@@ -199,7 +201,10 @@ class Line {
   void add_spikes_sink(Port spikes);
   template <class Port>  // the spike file kept and the stream sent, on the way to decode
   Port add_spike_outputs(Port spikes);
-  void finish_outputs();
+  // Finalizes the spike file, the network sender and the video; with
+  // `wait_for_receiver` (and no stop asked), a sender waits for a receiver
+  // that has not answered yet.
+  void finish_outputs(bool wait_for_receiver);
 
   LineConfig config_;
   std::unique_ptr<CaptureSource> capture_;

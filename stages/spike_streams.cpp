@@ -57,6 +57,9 @@ struct SpikeSender::Impl {
   std::vector<std::uint64_t> stream_ids;
   stream::StreamHeader header;
   std::int64_t frames = 0;
+  std::string uri;
+  bool srt = false;            // an SRT caller says when its receiver answered
+  bool said_answered = false;
   std::uint64_t next_seq = 0;  // after the last frame sent (the end of stream carries it)
   int header_every = 30;
   bool finished = false;
@@ -81,6 +84,8 @@ SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, con
   impl_->header = stream_header_of(encoder, grid, fps);
   impl_->header_every = std::max(1, static_cast<int>(std::lround(impl_->header.fps)));
   const auto parsed = stream::parse_stream_uri(uri, false);
+  impl_->uri = uri;
+  impl_->srt = parsed.kind == stream::StreamUri::Kind::srt;
   if (parsed.port + copies - 1 > 65535)
     throw std::invalid_argument(uri + ": ports " + std::to_string(parsed.port) + " to " +
                                 std::to_string(parsed.port + copies - 1) +
@@ -91,13 +96,22 @@ SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, con
         k == 0 ? parsed
                : stream::parse_stream_uri(stream::uri_with_port_offset(parsed, k), false)));
   }
+  announce(uri + (parsed.kind == stream::StreamUri::Kind::srt
+                      ? ": calling (frames are held until the receiver answers)"
+                      : ": sending"));
 }
 
 std::int64_t SpikeSender::frames() const { return impl_->frames; }
 
+bool SpikeSender::answered() const {
+  for (const auto& s : impl_->senders)
+    if (!s->answered()) return false;
+  return true;
+}
+
 SpikeSender::~SpikeSender() {
   try {
-    finish();
+    finish(false);
   } catch (...) {
   }
 }
@@ -116,17 +130,22 @@ SpikesPtr SpikeSender::process(SpikesPtr s) {
   }
   ++i.frames;
   i.next_seq = s->meta.seq + 1;
+  if (!i.said_answered && answered()) {
+    i.said_answered = true;
+    if (i.srt) announce(i.uri + ": the receiver answered");
+  }
   return s;
 }
 
-void SpikeSender::finish() {
+void SpikeSender::finish(bool wait_for_receiver) {
   auto& i = *impl_;
   if (i.finished || i.senders.empty()) return;
   i.finished = true;
   for (std::size_t k = 0; k < i.senders.size(); ++k)
     i.senders[k]->send(stream::end_message(i.stream_ids[k], i.next_seq));
   // One linger for all: each transport delivers on its own threads meanwhile.
-  for (std::size_t k = 0; k < i.senders.size(); ++k) i.senders[k]->finish(k == 0 ? 1.0 : 0.0);
+  for (std::size_t k = 0; k < i.senders.size(); ++k)
+    i.senders[k]->finish(k == 0 ? 1.0 : 0.0, wait_for_receiver);
 }
 
 SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& encoder_spec,

@@ -43,10 +43,15 @@ class SpikeSender {
   // stream of its own (so one process can load `serve` like many senders).
   SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid, double fps,
               int copies = 1);
-  ~SpikeSender();  // finish(); never throws
+  ~SpikeSender();  // finish(false); never throws
   SpikesPtr process(SpikesPtr spikes);
-  void finish();  // the end of stream, then the transport closed. Idempotent.
+  // The end of stream, then the transport closed. Idempotent. Frames held
+  // for an SRT receiver that has not answered yet are waited for (at most the
+  // connect timeout, then std::runtime_error), or with `wait_for_receiver`
+  // false (Ctrl-C, an error) dropped.
+  void finish(bool wait_for_receiver = true);
   std::int64_t frames() const;
+  bool answered() const;  // every copy's receiver answered (RTP: always)
 
  private:
   struct Impl;

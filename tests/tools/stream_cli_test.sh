@@ -79,15 +79,30 @@ gst-launch-1.0 -q videotestsrc num-buffers=96 pattern=ball ! video/x-raw,width=1
 expect 0 "$sv" encode "$tmp/long.mp4" -o "$tmp/long.h5"
 
 # A receiver that joins late (RTP: the sender sends whether or not anyone
-# listens): the header comes again every second, so it starts within one.
+# listens): the header comes again every second, so it starts within one of
+# listening. A 10 s replay (240 frames), so that a receiver slow to start on
+# a loaded machine still joins it.
+gst-launch-1.0 -q videotestsrc num-buffers=240 pattern=ball ! video/x-raw,width=160,height=120,framerate=24/1 \
+  ! videoconvert ! x264enc ! mp4mux ! filesink location="$tmp/late-in.mp4" || fail "cannot make the 10 s video"
+expect 0 "$sv" encode "$tmp/late-in.mp4" -o "$tmp/late.h5"
 port=$(free_port)
-"$sv" encode "$tmp/long.h5" --to "rtp://127.0.0.1:$port" >/dev/null 2>&1 &
+"$sv" encode "$tmp/late.h5" --to "rtp://127.0.0.1:$port" >"$tmp/late-tx.out" 2>&1 &
 tx_pid=$!; pids+=($tx_pid)
+wait_for "$tmp/late-tx.out" ": sending"
+t_send=$(date +%s.%N)
 sleep 1.5
-expect 0 "$sv" decode "rtp://127.0.0.1:$port" -o "$tmp/late.mp4" --idle-timeout 5
+"$sv" decode "rtp://127.0.0.1:$port" -o "$tmp/late.mp4" --idle-timeout 5 >"$tmp/late.out" 2>&1 &
+rx_pid=$!; pids+=($rx_pid)
+wait_for "$tmp/late.out" ": listening"
+t_listen=$(date +%s.%N)
+wait $rx_pid || { cat "$tmp/late.out" >&2; fail "late joiner: decode exited $?"; }
 wait $tx_pid
-n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/out")
-[ -n "$n" ] && [ "$n" -ge 24 ] && [ "$n" -lt 96 ] || { cat "$tmp/out" "$tmp/err" >&2; fail "late joiner: $n frames"; }
+n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/late.out")
+# Frames still to come when it listened (the replay keeps 24 frames/s, or
+# falls behind: more), less one second to the next header and one of slack.
+left=$(python3 -c "print(int(240 - ($t_listen - $t_send) * 24 - 48))")
+[ -n "$n" ] && [ "$n" -lt 240 ] && [ "$n" -ge "$left" ] ||
+  { cat "$tmp/late.out" >&2; fail "late joiner: $n frames (at least $left expected, fewer than 240)"; }
 [ "$(frames_of "$tmp/late.mp4")" = "$n" ] || fail "late joiner: the video has $(frames_of "$tmp/late.mp4") frames, not $n"
 
 # The sender killed mid-stream (no end of stream) and started again within
@@ -99,7 +114,7 @@ n=$(sed -n 's/^stream: \([0-9]*\) frames received.*/\1/p' "$tmp/out")
 for scheme in rtp srt; do
   port=$(free_port)
   rx="$scheme://127.0.0.1:$port"; [ $scheme = srt ] && rx="srt://:$port"
-  "$sv" decode "$rx" -o "$tmp/restart.mp4" --idle-timeout 15 >"$tmp/restart.out" 2>&1 &
+  "$sv" decode "$rx" -o "$tmp/restart.mp4" --idle-timeout 30 >"$tmp/restart.out" 2>&1 &
   rx_pid=$!; pids+=($rx_pid)
   wait_for "$tmp/restart.out" ": listening"
   "$sv" encode "$tmp/long.h5" --to "$scheme://127.0.0.1:$port" >/dev/null 2>&1 &
@@ -121,15 +136,27 @@ for scheme in rtp srt; do
   [ "$(frames_of "$tmp/restart.mp4")" = "$n" ] || fail "$scheme restart: the video"
 done
 
+# An SRT sender holds its frames until the receiver answers; Ctrl-C before
+# anyone has ends it at once (the exit code of SIGINT), saying none was delivered.
+port=$(free_port)
+"$sv" encode "$tmp/long.h5" --to "srt://127.0.0.1:$port" >"$tmp/int.out" 2>&1 &
+tx_pid=$!; pids+=($tx_pid)
+wait_for "$tmp/int.out" ": calling"
+t0=$(date +%s.%N)
+kill -INT $tx_pid; wait $tx_pid; rc=$?
+[ $rc = 130 ] || { cat "$tmp/int.out" >&2; fail "Ctrl-C of an unanswered SRT sender: exit $rc"; }
+python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $t0 < 3 else 1)" || fail "Ctrl-C of an unanswered SRT sender took 3 s or more"
+grep -q "(interrupted).*nobody answered: none delivered" "$tmp/int.out" || { cat "$tmp/int.out" >&2; fail "Ctrl-C of an unanswered SRT sender: its summary"; }
+
 # serve: three streams on consecutive ports. Two replays of the same file
 # give two videos of 24 frames, the same; a sender with other tiles is
 # refused in one line and the others go on.
+expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/tiled.h5" --tiles 2x2 --frames 4
 base=$(free_ports 3) || fail "no free ports"
-"$sv" serve --listen "srt://127.0.0.1:$base" --streams 3 -o "$tmp/s-%02d.mp4" --idle-timeout 4 \
+"$sv" serve --listen "srt://127.0.0.1:$base" --streams 3 -o "$tmp/s-%02d.mp4" --idle-timeout 20 \
   --stats "$tmp/serve.json" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 sv_pid=$!; pids+=($sv_pid)
 wait_for "$tmp/serve.out" ":$((base + 2)): listening"
-expect 0 "$sv" encode "$tmp/in.mp4" -o "$tmp/tiled.h5" --tiles 2x2 --frames 4
 # One process plays the senders of streams 0 and 1 (--streams 2).
 "$sv" encode "$tmp/t.h5" --to "srt://127.0.0.1:$base" --streams 2 >/dev/null 2>&1 &
 a=$!
@@ -184,7 +211,7 @@ expect 2 "$sv" encode "$tmp/in.mp4"
 expect 2 "$sv" encode "$tmp/t.h5" -o "$tmp/x.h5" --streams 2
 expect 2 "$sv" encode "$tmp/t.h5" --to "rtp://127.0.0.1:65535" --streams 2
 held="rtp://127.0.0.1:$(free_port)"
-"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 5 >"$tmp/hold.out" 2>&1 &
+"$sv" decode "$held" -o "$tmp/hold.mp4" --idle-timeout 60 >"$tmp/hold.out" 2>&1 &
 hold_pid=$!; pids+=($hold_pid)
 wait_for "$tmp/hold.out" ": listening"
 expect 1 "$sv" decode "$held" -o "$tmp/second.mp4" --idle-timeout 1

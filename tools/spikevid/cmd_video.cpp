@@ -216,7 +216,9 @@ void run_video(VideoArgs& a) {
   what << "spikevid " << verb << ": " << r.frames_out << " frames"
        << (stop_requested() ? " (interrupted)" : "") << " from " << a.input;
   if (!a.output.empty()) what << " to " << a.output;
-  if (!a.send_to.empty()) what << ", sent to " << a.send_to;
+  if (!a.send_to.empty())
+    what << ", sent to " << a.send_to
+         << (line->sender_answered() ? "" : " (nobody answered: none delivered)");
   if (!a.spikes_path.empty()) what << ", spikes to " << a.spikes_path;
   what << "; encoder " << e.id << ", " << e.n_cells * g.rows * g.cols << " cells";
   if (!std::isnan(r.mean_ssim))
