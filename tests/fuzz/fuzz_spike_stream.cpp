@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <zlib.h>
 
 #include "io/spike_stream.h"
 
@@ -46,8 +49,30 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+namespace {
+
+// The input with its prefix made consistent (magic, payload size, checksum):
+// random bytes almost never carry a right CRC-32, and without this the
+// mutations stop at the checksum and never reach the header's JSON or the
+// count decoders (libFuzzer ran 20,000 inputs in under a second).
+std::string repaired(const std::uint8_t* data, std::size_t size) {
+  std::string m(reinterpret_cast<const char*>(data), size);
+  if (m.size() < 32) m.resize(32, '\0');
+  m.replace(0, 4, "SVS1");
+  const auto payload = static_cast<std::uint32_t>(m.size() - 32);
+  for (int i = 0; i < 4; ++i) m[24 + i] = static_cast<char>((payload >> (8 * i)) & 0xff);
+  const auto* b = reinterpret_cast<const Bytef*>(m.data());
+  auto crc = crc32(0, b, 28);
+  crc = crc32(crc, b + 32, static_cast<uInt>(payload));
+  for (int i = 0; i < 4; ++i) m[28 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  return m;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const StreamHeader expect = seed_header();
+  const std::string fixed = repaired(data, size);
   // The input as a byte stream in packets of its first byte's size: whatever
   // the assembler cuts out must be whole and its checksum right.
   if (size > 0) {
@@ -68,23 +93,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (out + assembler.skipped_bytes() + assembler.buffered() != size - 1) std::abort();
   }
-  for (const StreamHeader* e : {&expect, static_cast<const StreamHeader*>(nullptr)}) {
-    Message m;
-    try {
-      m = parse_message(data, size, e);
-    } catch (const StreamError&) {
-      continue;
+  const auto* fixed_data = reinterpret_cast<const std::uint8_t*>(fixed.data());
+  for (const auto& [bytes, n] : {std::pair{data, size}, std::pair{fixed_data, fixed.size()}}) {
+    for (const StreamHeader* e : {&expect, static_cast<const StreamHeader*>(nullptr)}) {
+      Message m;
+      try {
+        m = parse_message(bytes, n, e);
+      } catch (const StreamError& err) {
+        // The repaired input's prefix is right: a checksum error there is a bug.
+        if (bytes == fixed_data && std::string(err.what()).find("checksum") != std::string::npos)
+          std::abort();
+        continue;
+      }
+      if (m.type == MessageType::header && m.header.counts_per_frame() == 0) std::abort();
+      if (m.type != MessageType::frame) continue;
+      if (e && m.counts.size() != e->counts_per_frame()) std::abort();
+      std::vector<float> again(m.counts.begin(), m.counts.end());
+      const auto bytes_again =
+          frame_message(m.stream_id, m.seq, m.timestamp_ns, again.data(), again.size(), m.coding);
+      const auto back = parse_message(reinterpret_cast<const std::uint8_t*>(bytes_again.data()),
+                                      bytes_again.size(), e);
+      if (back.counts != m.counts || back.seq != m.seq || back.timestamp_ns != m.timestamp_ns)
+        std::abort();
     }
-    if (m.type == MessageType::header && m.header.counts_per_frame() == 0) std::abort();
-    if (m.type != MessageType::frame) continue;
-    if (e && m.counts.size() != e->counts_per_frame()) std::abort();
-    std::vector<float> again(m.counts.begin(), m.counts.end());
-    const auto bytes =
-        frame_message(m.stream_id, m.seq, m.timestamp_ns, again.data(), again.size(), m.coding);
-    const auto back =
-        parse_message(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), e);
-    if (back.counts != m.counts || back.seq != m.seq || back.timestamp_ns != m.timestamp_ns)
-      std::abort();
   }
   return 0;
 }
