@@ -235,7 +235,7 @@ void MessageSender::check_transport() {
 bool MessageSender::wait_connected(double wait_s) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
   for (;;) {
-    connected_ = connected_ || srt_connected(out_) || srt_bytes_sent(out_) > 0;
+    connected_ = connected_ || srt_connected(out_);
     if (connected_) return true;
     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;
     if (waited.count() > connect_timeout_s_)

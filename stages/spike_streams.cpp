@@ -58,8 +58,7 @@ struct SpikeSender::Impl {
   stream::StreamHeader header;
   std::int64_t frames = 0;
   std::string uri;
-  bool srt = false;            // an SRT caller says when its receiver answered
-  bool said_answered = false;
+  bool said_answered = false;  // an SRT caller says once its receiver answered (RTP: none)
   std::uint64_t next_seq = 0;  // after the last frame sent (the end of stream carries it)
   int header_every = 30;
   bool finished = false;
@@ -85,7 +84,7 @@ SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, con
   impl_->header_every = std::max(1, static_cast<int>(std::lround(impl_->header.fps)));
   const auto parsed = stream::parse_stream_uri(uri, false);
   impl_->uri = uri;
-  impl_->srt = parsed.kind == stream::StreamUri::Kind::srt;
+  impl_->said_answered = parsed.kind != stream::StreamUri::Kind::srt;
   if (parsed.port + copies - 1 > 65535)
     throw std::invalid_argument(uri + ": ports " + std::to_string(parsed.port) + " to " +
                                 std::to_string(parsed.port + copies - 1) +
@@ -132,7 +131,7 @@ SpikesPtr SpikeSender::process(SpikesPtr s) {
   i.next_seq = s->meta.seq + 1;
   if (!i.said_answered && answered()) {
     i.said_answered = true;
-    if (i.srt) announce(i.uri + ": the receiver answered");
+    announce(i.uri + ": the receiver answered");
   }
   return s;
 }
@@ -263,7 +262,8 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     // It carries the number after the sender's last frame: frames at the end
     // that never came (SRT drops what it still holds when it gives up) are
     // lost as a gap is, not silently.
-    if (i.have_seq && msg.seq > i.next_seq) counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+    if (i.have_seq && msg.seq > i.next_seq)
+      counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
     return std::nullopt;
   }
   if (msg.stream_id != i.stream_id) {  // the sender started again
