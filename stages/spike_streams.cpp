@@ -203,6 +203,23 @@ void SpikeStreamSource::take_header(const stream::Message& msg) {
            " frames/s)");
 }
 
+void SpikeStreamSource::count_malformed(const std::string& why) {
+  if (++counts_.malformed <= 5 || counts_.malformed % 100 == 0)
+    std::cerr << "spikevid: " << impl_->uri << ": dropped a message (" << why << "; "
+              << counts_.malformed << " so far)\n";
+}
+
+bool SpikeStreamSource::refused_gap(const stream::Message& msg) {
+  // 2^24 frames: six days at 30 frames/s, far beyond any idle timeout.
+  constexpr std::uint64_t kMostFramesSkipped = std::uint64_t{1} << 24;
+  const auto next = impl_->next_seq;
+  if (msg.seq <= next || msg.seq - next <= kMostFramesSkipped) return false;
+  count_malformed("sequence number " + std::to_string(msg.seq) + " is " +
+                  std::to_string(msg.seq - next) + " ahead of the stream's " +
+                  std::to_string(next));
+  return true;
+}
+
 std::string SpikeStreamSource::describe_counts() const {
   return std::to_string(counts_.frames) + " frames received, " + std::to_string(counts_.lost) +
          " lost, " + std::to_string(counts_.late) + " late, " + std::to_string(counts_.malformed) +
@@ -248,9 +265,7 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
          h.cells != i.header->cells || h.bins != i.header->bins))
       throw stream::StreamError("header: another encoder, tile grid or bins than the stream's");
   } catch (const stream::StreamError& e) {
-    if (++counts_.malformed <= 5 || counts_.malformed % 100 == 0)
-      std::cerr << "spikevid: " << i.uri << ": dropped a message (" << e.what() << "; "
-                << counts_.malformed << " so far)\n";
+    count_malformed(e.what());
     return SpikesPtr{};
   }
   if (!i.header) {  // frames before the header are not ours yet
@@ -262,7 +277,7 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     // It carries the number after the sender's last frame: frames at the end
     // that never came (SRT drops what it still holds when it gives up) are
     // lost as a gap is, not silently.
-    if (i.have_seq && msg.seq > i.next_seq)
+    if (i.have_seq && msg.seq > i.next_seq && !refused_gap(msg))
       counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
     return std::nullopt;
   }
@@ -277,6 +292,9 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     ++counts_.late;
     return SpikesPtr{};
   }
+  // A forged or corrupt number far ahead would count billions lost and make
+  // every later frame of the stream late: it is dropped as malformed.
+  if (i.have_seq && refused_gap(msg)) return SpikesPtr{};
   if (i.have_seq) counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
   i.next_seq = msg.seq + 1;
   i.have_seq = true;

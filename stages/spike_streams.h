@@ -96,6 +96,10 @@ class SpikeStreamSource {
 
  private:
   void take_header(const stream::Message& msg);
+  void count_malformed(const std::string& why);  // with a warning for the first few
+  // A sequence number too far ahead to be a gap (forged or corrupt): counted
+  // as malformed, so it neither counts billions lost nor makes later frames late.
+  bool refused_gap(const stream::Message& msg);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   EncoderInfo encoder_;

@@ -109,9 +109,10 @@ TEST_CASE("serve: three senders, one decoder; every frame of each stream written
   CHECK(server.decoder_calls() < 32);
 }
 
-TEST_CASE("a stream's end says how many frames it sent: missing ones at the end are lost, not "
-          "silent",
-          "[serve]") {
+TEST_CASE(
+    "a stream's end says how many frames it sent: missing ones at the end are lost, not "
+    "silent",
+    "[serve]") {
   const auto encoder = load_encoder(kEncoder, torch::kCPU)->info();
   const auto header = stream_header_of(encoder, TileGrid{}, 30);
   const std::vector<float> counts(static_cast<std::size_t>(encoder.n_cells), 1.0f);
@@ -127,6 +128,26 @@ TEST_CASE("a stream's end says how many frames it sent: missing ones at the end 
     }
     CHECK(source.counts().frames == 5);
     CHECK(source.counts().lost == 5);
+    tx.finish(0);
+  }
+  SECTION("a number far ahead (forged or corrupt) is dropped as malformed, not a gap") {
+    const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
+    SpikeStreamSource source(uri, encoder, kEncoder, 5, nullptr, false);
+    stream::MessageSender tx(stream::parse_stream_uri(uri, false));
+    tx.send(stream::header_message(header, 9, 0));
+    for (std::uint64_t i : {0, 1, 2})
+      tx.send(stream::frame_message(9, i, 0, counts.data(), counts.size()));
+    tx.send(stream::frame_message(9, std::uint64_t{1} << 62, 0, counts.data(), counts.size()));
+    tx.send(stream::frame_message(9, ~std::uint64_t{0}, 0, counts.data(), counts.size()));
+    for (std::uint64_t i : {3, 5})
+      tx.send(stream::frame_message(9, i, 0, counts.data(), counts.size()));
+    tx.send(stream::end_message(9, ~std::uint64_t{0} - 1));
+    while (source.next(1.0)) {
+    }
+    CHECK(source.counts().frames == 5);  // 0-3 and 5: the stream goes on
+    CHECK(source.counts().lost == 1);    // 4
+    CHECK(source.counts().late == 0);
+    CHECK(source.counts().malformed == 3);
     tx.finish(0);
   }
   SECTION("SpikeSender's end carries the number after its last frame, not how many it sent") {
