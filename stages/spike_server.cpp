@@ -128,6 +128,7 @@ std::vector<ServedStream> SpikeServer::run() {
             auto m = s->source->next(0);
             if (!m) {
               s->ended = true;
+              s->source->close();
               break;
             }
             if (!s->checked && s->source->started()) {
@@ -153,6 +154,7 @@ std::vector<ServedStream> SpikeServer::run() {
           std::cerr << "spikevid serve: stream " << s->index << " refused: " << e.what() << "\n";
           s->refused = e.what();
           s->ended = true;
+          s->source->close();
         }
       }
       if (!open || stop_.load()) return std::nullopt;

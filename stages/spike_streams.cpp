@@ -72,6 +72,9 @@ struct SpikeStreamSource::Impl {
   std::uint64_t stream_id = 0;
   std::uint64_t next_seq = 0;
   bool have_seq = false;
+  // The idle timeout counts from the first next() (serve opens all its ports
+  // before it reads any: 48 took 10 s here, and its first streams timed out).
+  bool polled = false;
   Clock::time_point last_message = Clock::now();
 };
 
@@ -166,7 +169,6 @@ SpikeStreamSource::SpikeStreamSource(const std::string& uri, const EncoderInfo& 
   i.receiver = std::make_unique<stream::MessageReceiver>(parsed);
   announce(uri + (parsed.kind == stream::StreamUri::Kind::srt && !parsed.listener ? ": calling"
                                                                                   : ": listening"));
-  i.last_message = Clock::now();
   while (wait_for_header && !i.header) {
     if (stop && stop->load()) throw std::runtime_error(uri + ": stopped before a stream came");
     if (!next(0.1))
@@ -177,6 +179,8 @@ SpikeStreamSource::SpikeStreamSource(const std::string& uri, const EncoderInfo& 
 }
 
 SpikeStreamSource::~SpikeStreamSource() = default;
+
+void SpikeStreamSource::close() { impl_->receiver.reset(); }
 
 bool SpikeStreamSource::started() const { return impl_->header != nullptr; }
 
@@ -223,14 +227,19 @@ bool SpikeStreamSource::refused_gap(const stream::Message& msg) {
 std::string SpikeStreamSource::describe_counts() const {
   return std::to_string(counts_.frames) + " frames received, " + std::to_string(counts_.lost) +
          " lost, " + std::to_string(counts_.late) + " late, " + std::to_string(counts_.malformed) +
-         " malformed messages dropped, " +
-         std::to_string(impl_ && impl_->receiver ? impl_->receiver->skipped_bytes() : 0) +
+         " malformed messages dropped, " + std::to_string(counts_.skipped_bytes) +
          " bytes skipped, " + std::to_string(counts_.restarts) + " sender restarts";
 }
 
 std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
   auto& i = *impl_;
+  if (!i.receiver) return std::nullopt;  // closed
+  if (!i.polled) {
+    i.polled = true;
+    i.last_message = Clock::now();
+  }
   const auto m = i.receiver->next(timeout_s);
+  counts_.skipped_bytes = i.receiver->skipped_bytes();
   if (!m) {
     const double idle = std::chrono::duration<double>(Clock::now() - i.last_message).count();
     if (i.receiver->ended()) {  // the transport closed (SRT: the caller went)

@@ -13,8 +13,8 @@
 //     that restarts (a new stream id, the same encoder and tiles) is
 //     followed, and an SRT listener whose caller went without an end of
 //     stream listens again. The end of stream, or no message for
-//     `idle_timeout_s`, ends it. Blocking: at most the timeout given to
-//     next() (0.1 s by default; a stop is noticed).
+//     `idle_timeout_s` (counted from the first next()), ends it. Blocking: at most the timeout
+//     given to next() (0.1 s by default; a stop is noticed).
 // Threading: one thread at a time.
 #include <atomic>
 #include <cstdint>
@@ -87,6 +87,9 @@ class SpikeStreamSource {
   // without an end of stream listens again and waits for it that long.
   // Throws (one line) for a header of another encoder.
   std::optional<SpikesPtr> next(double timeout_s = 0.1);
+  // Closes the port (or the call): a sender that comes later is not answered,
+  // so it says so, instead of sending into a socket nobody reads. Counts stay.
+  void close();
   bool started() const;  // the header came: encoder(), grid() and fps() are the stream's
   const EncoderInfo& encoder() const { return encoder_; }
   TileGrid grid() const { return grid_; }

@@ -170,3 +170,52 @@ TEST_CASE(
     CHECK(end_seq == 107);
   }
 }
+
+TEST_CASE("a stream's idle timeout counts from the first read, not from when its port opened",
+          "[serve]") {
+  // serve opens every port before it reads any (48 ports took 10 s here): a
+  // stream opened early must not time out before anyone asked for a message.
+  const auto encoder = load_encoder(kEncoder, torch::kCPU)->info();
+  const auto header = stream_header_of(encoder, TileGrid{}, 30);
+  const std::vector<float> counts(static_cast<std::size_t>(encoder.n_cells), 1.0f);
+  const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
+  SpikeStreamSource source(uri, encoder, kEncoder, 1.0, nullptr, false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the timeout, unread
+  CHECK(source.next(0).has_value());                             // the clock starts here: not ended
+  stream::MessageSender tx(stream::parse_stream_uri(uri, false));
+  tx.send(stream::header_message(header, 9, 0));
+  for (std::uint64_t i = 0; i < 3; ++i)
+    tx.send(stream::frame_message(9, i, 0, counts.data(), counts.size()));
+  tx.send(stream::end_message(9, 3));
+  while (source.next(0.5)) {
+  }
+  CHECK(source.counts().frames == 3);
+  tx.finish(0);
+}
+
+TEST_CASE("serve closes the port of a stream that ended: a late SRT sender is not answered",
+          "[serve]") {
+  const int port = free_ports(1);
+  const auto uri = "srt://127.0.0.1:" + std::to_string(port);
+  ServeConfig c;
+  c.encoder = kEncoder;
+  c.decoder.decoder = kDecoder;
+  c.listen = uri;
+  c.idle_timeout_s = 0.5;
+  c.warmup = 0;
+  SpikeServer server(c);
+  const auto served = server.run();  // nobody came: the stream ends idle
+  REQUIRE(served.size() == 1);
+  CHECK_FALSE(served[0].started);
+  stream::MessageSender tx(stream::parse_stream_uri(uri, false), 1.0);
+  const auto encoder = load_encoder(kEncoder, torch::kCPU)->info();
+  const auto h = stream::header_message(stream_header_of(encoder, TileGrid{}, 30), 9, 0);
+  CHECK_THROWS_WITH(
+      [&] {
+        for (int i = 0; i < 100; ++i) {
+          tx.send(h);
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }(),
+      Catch::Contains("nobody answered"));
+}

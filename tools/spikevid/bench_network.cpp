@@ -281,6 +281,7 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
                         {"bits_per_count", bits_per_count},
                         {"latency_ms",
                          {{"frames", ms.size()},
+                          {"min", ms.empty() ? 0 : ms.front()},
                           {"p50", ms.empty() ? 0 : percentile(ms, 0.5)},
                           {"p99", ms.empty() ? 0 : percentile(ms, 0.99)},
                           {"max", ms.empty() ? 0 : ms.back()}}}};
@@ -297,7 +298,8 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
     log << "network: " << std::left << std::setw(34) << uri << std::right << " received " << got
         << "/" << frames.size() << ", " << std::setprecision(0) << wire_bytes / seconds
         << " bytes/s (" << std::setprecision(2) << wire_bytes / seconds / (h264 * a.fps)
-        << "x H.264; " << bits_per_count << " bits a count), added latency p50 "
+        << "x H.264; " << bits_per_count << " bits a count), added latency min "
+        << r["latency_ms"]["min"].get<double>() << " ms, p50 "
         << r["latency_ms"]["p50"].get<double>() << " ms, p99 "
         << r["latency_ms"]["p99"].get<double>() << " ms, max "
         << r["latency_ms"]["max"].get<double>() << " ms\n";
