@@ -49,6 +49,16 @@ std::string bus_error(GstElement* pipeline) {
       why +=
           " (not-negotiated: the stream's format cannot be converted to gray; an unsupported "
           "pixel format?)";
+    // A resource's error ("Could not open resource for reading.") keeps the
+    // cause (a port in use, a host not found) on its debug text's last line.
+    if (err && err->domain == GST_RESOURCE_ERROR && debug) {
+      std::string cause = debug;
+      cause = cause.substr(cause.find_last_of('\n') + 1);
+      if (!cause.empty() && cause.size() < 300) {
+        if (!why.empty() && why.back() == '.') why.pop_back();
+        why += " (" + cause + ")";
+      }
+    }
     if (err) g_error_free(err);
     g_free(debug);
     gst_message_unref(msg);

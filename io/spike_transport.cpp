@@ -360,7 +360,9 @@ MessageReceiver::MessageReceiver(const StreamUri& uri)
       in + " ! appsink name=sink sync=false max-buffers=256 drop=false emit-signals=false",
       uri.text);
   impl_->sink = gst_bin_get_by_name(GST_BIN(impl_->pipeline), "sink");
-  start(impl_->pipeline, uri.text, 0.2);
+  // A port in use fails the state change itself; later errors (a caller's
+  // connection) come out of next(). No wait here: serve opens one a stream.
+  start(impl_->pipeline, uri.text, 0);
 }
 
 MessageReceiver::~MessageReceiver() = default;
@@ -373,7 +375,7 @@ void MessageReceiver::listen_again() {
   impl_->skipped_before += impl_->assembler.skipped_bytes();
   impl_->assembler = MessageAssembler{};
   ended_ = false;
-  start(impl_->pipeline, uri_.text, 0.2);
+  start(impl_->pipeline, uri_.text, 0);
 }
 
 std::uint64_t MessageReceiver::skipped_bytes() const {
