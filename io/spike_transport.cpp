@@ -90,6 +90,22 @@ bool srt_connected(GstElement* sink) {
   return connected;
 }
 
+// Acknowledgements an SRT sink's socket has received (a new socket, after a
+// reconnection, counts from 0 again); -1 where no socket is connected.
+std::int64_t srt_acks(GstElement* sink) {
+  GstStructure* stats = nullptr;
+  g_object_get(sink, "stats", &stats, nullptr);
+  if (!stats) return -1;
+  gint acks = -1;
+  if (!gst_structure_get_int(stats, "packet-ack-received", &acks)) acks = -1;
+  gst_structure_free(stats);
+  return acks;
+}
+
+bool is_header(const std::string& message) {
+  return message.size() > 4 && message[4] == static_cast<char>(stream::MessageType::header);
+}
+
 // Warnings (SRT's "Trying to reconnect") pile up on the bus while nobody
 // listens: drop them.
 void drop_warnings(GstElement* pipeline) {
@@ -214,16 +230,66 @@ void MessageSender::send(const std::string& message) {
   // Until SRT's handshake is done its sink drops what it is given, silently:
   // hold the messages (a receiver that starts a little late, or is slow to
   // start, misses nothing), and fail once nobody has answered within the
-  // connect timeout. Later losses are reconnected (a receiver may restart;
-  // what is sent meanwhile is lost, a counted gap).
-  if (uri_.kind == StreamUri::Kind::srt && !connected_) {
+  // connect timeout. A receiver that stops acknowledging later is held for
+  // the same way (watch_acknowledgements).
+  if (uri_.kind != StreamUri::Kind::srt) {
+    push(message);
+    return;
+  }
+  if (connected_) watch_acknowledgements();
+  if (!connected_) {
     held_.push_back(message);
     if (!wait_connected(0)) return;
-    for (const auto& m : held_) push(m);
-    held_.clear();
+    send_held();
     return;
   }
   push(message);
+  const auto now = std::chrono::steady_clock::now();
+  if (is_header(message)) last_header_ = message;
+  unacked_.emplace_back(now, message);
+  if (!unanswered_since_) unanswered_since_ = now;
+}
+
+void MessageSender::watch_acknowledgements() {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  const auto acks = srt_acks(out_);
+  const double latency_s = (uri_.latency_ms < 0 ? 120 : uri_.latency_ms) / 1000.0;
+  if (acks >= 0 && acks != acks_) {
+    acks_ = acks;
+    unanswered_since_.reset();
+    // What was pushed well before this acknowledgement has arrived and left
+    // SRT's latency buffer.
+    const auto kept = std::chrono::duration<double>(0.5 + latency_s);
+    while (!unacked_.empty() && now - unacked_.front().first > kept) unacked_.pop_front();
+  }
+  if (acks >= 0 &&
+      (!unanswered_since_ ||
+       std::chrono::duration<double>(now - *unanswered_since_).count() < 1.0 + latency_s))
+    return;
+  // No socket, or sent for a second and more with nothing acknowledged: the
+  // receiver is gone (killed, or it listens again). SRT notices after its
+  // peer idle timeout and reconnects; hold until a socket answers.
+  connected_ = false;
+  stalled_ = true;
+  ++stalls_;
+  started_ = now;
+}
+
+void MessageSender::send_held() {
+  for (const auto& [when, m] : unacked_) {  // after a stall: what may not have arrived
+    push(m);
+    ++resent_;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& m : held_) {
+    push(m);
+    unacked_.emplace_back(now, std::move(m));
+  }
+  held_.clear();
+  stalled_ = false;
+  unanswered_since_.reset();
+  if (!unacked_.empty()) unanswered_since_ = now;
 }
 
 void MessageSender::check_transport() {
@@ -235,13 +301,23 @@ void MessageSender::check_transport() {
 bool MessageSender::wait_connected(double wait_s) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
   for (;;) {
-    connected_ = connected_ || srt_connected(out_);
-    if (connected_) return true;
+    if (!stalled_) {
+      connected_ = srt_connected(out_);
+    } else {  // an acknowledgement: from a new socket, or the old one answers again
+      // (a new socket shows its counters, at 0, before its handshake is done)
+      const auto acks = srt_acks(out_);
+      connected_ = acks > 0 && acks != acks_;
+    }
+    if (connected_) {
+      acks_ = srt_acks(out_);
+      return true;
+    }
     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;
     if (waited.count() > connect_timeout_s_)
-      throw std::runtime_error(uri_.text + ": nobody answered within " +
-                               std::to_string(static_cast<int>(connect_timeout_s_)) +
-                               " s (is the receiver running and listening?)");
+      throw std::runtime_error(
+          uri_.text + (stalls_ ? ": the receiver stopped answering and " : ": ") +
+          "nobody answered within " + std::to_string(static_cast<int>(connect_timeout_s_)) +
+          " s (is the receiver running and listening?)");
     probe();
     if (std::chrono::steady_clock::now() >= until) return false;
     g_usleep(20000);
@@ -251,15 +327,15 @@ bool MessageSender::wait_connected(double wait_s) {
 
 void MessageSender::probe() {
   // srtsink calls only when it has something to send, and drops that: give
-  // it the latest header held (a receiver takes a repeated header as the
-  // sender's periodic one), ten times a second.
+  // it the latest header (a receiver takes a repeated header as the sender's
+  // periodic one; a frame could arrive before older ones held), ten times a
+  // second.
   const auto now = std::chrono::steady_clock::now();
-  if (held_.empty() || now - last_probe_ < std::chrono::milliseconds(100)) return;
-  last_probe_ = now;
-  const std::string* header = &held_.front();
   for (const auto& m : held_)
-    if (m.size() > 4 && m[4] == static_cast<char>(stream::MessageType::header)) header = &m;
-  push(*header);
+    if (is_header(m)) last_header_ = m;
+  if (last_header_.empty() || now - last_probe_ < std::chrono::milliseconds(100)) return;
+  last_probe_ = now;
+  push(last_header_);
 }
 
 void MessageSender::push(const std::string& message) {
@@ -277,10 +353,10 @@ void MessageSender::finish(double linger_s, bool wait_for_receiver) {
   const bool srt = uri_.kind == StreamUri::Kind::srt;
   // Messages held for a receiver not yet there: wait for it (at most the
   // connect timeout, then the one-line error) and send them, or drop them.
+  if (srt && connected_) watch_acknowledgements();
   if (srt && !held_.empty()) {
     if (wait_for_receiver) wait_connected(connect_timeout_s_ + 1);
-    if (connected_)
-      for (const auto& m : held_) push(m);
+    if (connected_) send_held();
     held_.clear();
   }
   if (srt && !connected_) {  // nothing was sent, nothing is left to deliver

@@ -44,8 +44,13 @@ class MessageSender {
   // Starts sending. An SRT caller connects in the background and retries;
   // messages are held until the receiver answers (none is lost to a late
   // start), and one that has not answered within `connect_timeout_s` makes
-  // send() or finish() fail. Once connected, a lost receiver is reconnected
-  // (what is sent meanwhile is lost, counted by the receiver as a gap).
+  // send() or finish() fail. Once connected, a receiver that stops
+  // acknowledging for a second (plus the latency) is taken as gone: messages
+  // are held again while SRT reconnects (its peer idle timeout is 5 s), then
+  // the ones sent since its last acknowledgement are sent again with them,
+  // so a receiver that restarts, or one that listens again, misses nothing
+  // (a receiver that saw some twice counts them late). No answer within the
+  // connect timeout is the same error as at the start.
   explicit MessageSender(const StreamUri& uri, double connect_timeout_s = 10);
   ~MessageSender();
   // Queues one message; throws if the transport failed.
@@ -57,14 +62,19 @@ class MessageSender {
   // waited for (then the connect timeout's error); without, dropped (Ctrl-C,
   // the destructor). Idempotent.
   void finish(double linger_s = 1.0, bool wait_for_receiver = true);
-  // The receiver answered (RTP, which has no answer: true).
+  // The receiver answered and still does (RTP, which has no answer: true).
   bool answered() const { return uri_.kind != StreamUri::Kind::srt || connected_; }
+  // Times the receiver stopped answering, and messages sent again after.
+  int stalls() const { return stalls_; }
+  std::int64_t resent() const { return resent_; }
 
  private:
   void check_transport();              // throws the bus's error
   bool wait_connected(double wait_s);  // throws after the connect timeout
   void probe();                        // gives SRT something to call with
   void push(const std::string& message);
+  void watch_acknowledgements();  // SRT: a receiver that stopped answering is held for again
+  void send_held();               // after an answer: the unacknowledged, then the held
 
   StreamUri uri_;
   GstElement* pipeline_ = nullptr;
@@ -74,6 +84,15 @@ class MessageSender {
   std::chrono::steady_clock::time_point started_;
   bool connected_ = false;
   std::deque<std::string> held_;  // SRT: sent once the receiver answers
+  // SRT, once connected: what was pushed and when, until acknowledged.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> unacked_;
+  std::string last_header_;  // SRT: what probe() sends
+  std::int64_t acks_ = -1;   // the socket's acknowledgements last read
+  // The first message pushed since the last acknowledgement, if any.
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
+  bool stalled_ = false;  // held for a receiver that stopped answering
+  int stalls_ = 0;
+  std::int64_t resent_ = 0;
   std::chrono::steady_clock::time_point last_probe_;
   bool finished_ = false;
 };

@@ -132,7 +132,12 @@ SpikesPtr SpikeSender::process(SpikesPtr s) {
   }
   ++i.frames;
   i.next_seq = s->meta.seq + 1;
-  if (!i.said_answered && answered()) {
+  const bool now_answered = answered();
+  if (i.said_answered && !now_answered) {
+    i.said_answered = false;
+    announce(i.uri + ": the receiver stopped answering; frames are held until it answers again");
+  }
+  if (!i.said_answered && now_answered) {
     i.said_answered = true;
     announce(i.uri + ": the receiver answered");
   }

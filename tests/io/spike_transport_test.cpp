@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -210,4 +212,48 @@ TEST_CASE("an SRT receiver that starts after its sender misses nothing", "[trans
   }
   receiver.join();
   CHECK(seqs.size() == 30);
+}
+
+TEST_CASE("an SRT receiver that goes and comes back misses nothing: the sender holds and resends",
+          "[transport]") {
+  const auto h = tiled_header();
+  const int port = free_port();
+  const auto listen = parse_stream_uri("srt://:" + std::to_string(port), true);
+  std::set<std::uint64_t> seqs;
+  std::vector<std::uint64_t> first, second;
+  auto read = [&](MessageReceiver& rx, std::vector<std::uint64_t>& got, std::uint64_t until) {
+    while (const auto m = rx.next(5.0)) {
+      const auto msg =
+          parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(), &h);
+      if (msg.type == MessageType::frame) got.push_back(msg.seq);
+      if (msg.type == MessageType::end || (msg.type == MessageType::frame && msg.seq >= until))
+        return;
+    }
+  };
+  std::thread receiver([&] {
+    {
+      MessageReceiver rx(listen);
+      read(rx, first, 14);
+    }  // gone, with frames on their way
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    MessageReceiver rx(listen);
+    read(rx, second, ~std::uint64_t{0});
+  });
+  {
+    MessageSender tx(parse_stream_uri("srt://127.0.0.1:" + std::to_string(port), false));
+    std::vector<float> counts(h.counts_per_frame(), 1.0f);
+    for (int i = 0; i < 60; ++i) {  // two seconds of frames, a header every half second
+      if (i % 15 == 0) tx.send(header_message(h, 3, static_cast<std::uint64_t>(i)));
+      tx.send(frame_message(3, static_cast<std::uint64_t>(i), i, counts.data(), counts.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(33));
+    }
+    tx.send(end_message(3, 60));
+    tx.finish();
+    CHECK(tx.stalls() >= 1);
+  }
+  receiver.join();
+  seqs.insert(first.begin(), first.end());
+  seqs.insert(second.begin(), second.end());
+  CHECK(seqs.size() == 60);
+  CHECK(std::is_sorted(second.begin(), second.end()));
 }
