@@ -271,23 +271,18 @@ void MessageSender::watch_acknowledgements() {
   // receiver is gone (killed, or it listens again). SRT notices after its
   // peer idle timeout and reconnects; hold until a socket answers.
   connected_ = false;
-  stalled_ = true;
   ++stalls_;
   started_ = now;
 }
 
 void MessageSender::send_held() {
-  for (const auto& [when, m] : unacked_) {  // after a stall: what may not have arrived
-    push(m);
-    ++resent_;
-  }
+  for (const auto& [when, m] : unacked_) push(m);  // after a stall: what may not have arrived
   const auto now = std::chrono::steady_clock::now();
   for (auto& m : held_) {
     push(m);
     unacked_.emplace_back(now, std::move(m));
   }
   held_.clear();
-  stalled_ = false;
   unanswered_since_.reset();
   if (!unacked_.empty()) unanswered_since_ = now;
 }
@@ -301,15 +296,13 @@ void MessageSender::check_transport() {
 bool MessageSender::wait_connected(double wait_s) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
   for (;;) {
-    if (!stalled_) {
-      connected_ = srt_connected(out_);
-    } else {  // an acknowledgement: from a new socket, or the old one answers again
-      // (a new socket shows its counters, at 0, before its handshake is done)
-      const auto acks = srt_acks(out_);
-      connected_ = acks > 0 && acks != acks_;
-    }
+    // Not connected: never yet, or after a stall (watch_acknowledgements).
+    const auto acks = srt_acks(out_);
+    // After a stall, an acknowledgement: from a new socket (which shows its
+    // counters, at 0, before its handshake is done) or the old one again.
+    connected_ = stalls_ == 0 ? srt_connected(out_) : acks > 0 && acks != acks_;
     if (connected_) {
-      acks_ = srt_acks(out_);
+      acks_ = acks;
       return true;
     }
     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;

@@ -64,9 +64,8 @@ class MessageSender {
   void finish(double linger_s = 1.0, bool wait_for_receiver = true);
   // The receiver answered and still does (RTP, which has no answer: true).
   bool answered() const { return uri_.kind != StreamUri::Kind::srt || connected_; }
-  // Times the receiver stopped answering, and messages sent again after.
+  // Times the receiver stopped answering.
   int stalls() const { return stalls_; }
-  std::int64_t resent() const { return resent_; }
 
  private:
   void check_transport();              // throws the bus's error
@@ -90,9 +89,7 @@ class MessageSender {
   std::int64_t acks_ = -1;   // the socket's acknowledgements last read
   // The first message pushed since the last acknowledgement, if any.
   std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
-  bool stalled_ = false;  // held for a receiver that stopped answering
-  int stalls_ = 0;
-  std::int64_t resent_ = 0;
+  int stalls_ = 0;  // not connected after one: held for a receiver that stopped answering
   std::chrono::steady_clock::time_point last_probe_;
   bool finished_ = false;
 };
