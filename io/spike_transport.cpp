@@ -1,3 +1,5 @@
+// srtsink lists a listener's callers in a GValueArray.
+#define GLIB_DISABLE_DEPRECATION_WARNINGS
 #include "io/spike_transport.h"
 
 #include <algorithm>
@@ -91,16 +93,34 @@ bool srt_connected(GstElement* sink) {
 }
 
 // Acknowledgements an SRT sink's socket has received (a new socket, after a
-// reconnection, counts from 0 again); -1 where no socket is connected.
+// reconnection, counts from 0 again); -1 where no socket is connected. A
+// listener's: those of its callers, together.
 std::int64_t srt_acks(GstElement* sink) {
   GstStructure* stats = nullptr;
   g_object_get(sink, "stats", &stats, nullptr);
   if (!stats) return -1;
   gint acks = -1;
   if (!gst_structure_get_int(stats, "packet-ack-received", &acks)) acks = -1;
+  const GValue* callers = gst_structure_get_value(stats, "callers");
+  if (callers && G_VALUE_HOLDS(callers, G_TYPE_VALUE_ARRAY)) {
+    auto* list = static_cast<GValueArray*>(g_value_get_boxed(callers));
+    for (guint k = 0; list && k < list->n_values; ++k) {
+      const GValue* v = g_value_array_get_nth(list, k);
+      gint n = 0;
+      if (v && GST_VALUE_HOLDS_STRUCTURE(v) &&
+          gst_structure_get_int(gst_value_get_structure(v), "packet-ack-received", &n))
+        acks = std::max(acks, 0) + n;
+    }
+  }
   gst_structure_free(stats);
   return acks;
 }
+
+// How long a caller that a closed SRT listener had answered (in its backlog,
+// never accepted) is still acknowledged: libsrt closes the queue of a closed
+// listener after 3 s, at its next collection (each second); measured here,
+// 4.5 s after srtsrc closed its listener.
+constexpr double kBacklogAnswersS = 6.0;
 
 bool is_header(const std::string& message) {
   return message.size() > 4 && message[4] == static_cast<char>(stream::MessageType::header);
@@ -180,7 +200,10 @@ std::string uri_with_port_offset(const StreamUri& u, int k) {
          (query == std::string::npos ? "" : u.text.substr(query));
 }
 
-MessageSender::MessageSender(const StreamUri& uri, double connect_timeout_s) : uri_(uri) {
+double silent_sender_s(double fps) { return std::max(1.0, fps > 0 ? 5.0 / fps : 1.0); }
+
+MessageSender::MessageSender(const StreamUri& uri, double connect_timeout_s, double silence_s)
+    : uri_(uri), silence_s_(silence_s) {
   gst_init_once();
   std::string out;
   if (uri.kind == StreamUri::Kind::srt) {
@@ -255,12 +278,22 @@ void MessageSender::watch_acknowledgements() {
   const auto now = Clock::now();
   const auto acks = srt_acks(out_);
   const double latency_s = (uri_.latency_ms < 0 ? 120 : uri_.latency_ms) / 1000.0;
+  if (acks >= 0 && acks_ >= 0 && acks < acks_) {
+    // Fewer than before: a new socket (srtsink reconnected on its own, its
+    // peer closed the old one). What went into the old one since its last
+    // acknowledgement may be gone: send it again.
+    for (const auto& [when, m] : unacked_) push(m);
+  }
   if (acks >= 0 && acks != acks_) {
     acks_ = acks;
     unanswered_since_.reset();
     // What was pushed well before this acknowledgement has arrived and left
-    // SRT's latency buffer.
-    const auto kept = std::chrono::duration<double>(0.5 + latency_s);
+    // SRT's latency buffer, unless a listener acknowledged it from its
+    // backlog, unread: a caller that came while the receiver still held a
+    // dead one, before it listened again (silence_s_), goes on being
+    // answered for kBacklogAnswersS after the listener closed.
+    const auto kept =
+        std::chrono::duration<double>(silence_s_ + kBacklogAnswersS + 0.5 + latency_s);
     while (!unacked_.empty() && now - unacked_.front().first > kept) unacked_.pop_front();
   }
   if (acks >= 0 &&
@@ -268,11 +301,24 @@ void MessageSender::watch_acknowledgements() {
        std::chrono::duration<double>(now - *unanswered_since_).count() < 1.0 + latency_s))
     return;
   // No socket, or sent for a second and more with nothing acknowledged: the
-  // receiver is gone (killed, or it listens again). SRT notices after its
-  // peer idle timeout and reconnects; hold until a socket answers.
+  // receiver is gone (killed, or it listens again). SRT would notice after
+  // its peer idle timeout (5 s) and reconnect: call again now, and hold until
+  // a socket answers.
   connected_ = false;
   ++stalls_;
   started_ = now;
+  call_again();
+}
+
+void MessageSender::call_again() {
+  // A listener is called again by its receiver (srtsrc reconnects): it
+  // waits, keeping the socket any caller may be on.
+  if (uri_.listener) return;
+  last_call_ = std::chrono::steady_clock::now();
+  // What appsrc still queued is in unacked_ too, and is sent again.
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  drop_warnings(pipeline_);
+  start(pipeline_, uri_.text, 0);
 }
 
 void MessageSender::send_held() {
@@ -305,7 +351,12 @@ bool MessageSender::wait_connected(double wait_s) {
       acks_ = acks;
       return true;
     }
-    const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - started_;
+    const auto now = std::chrono::steady_clock::now();
+    const std::chrono::duration<double> waited = now - started_;
+    // After a stall, a socket that has not answered within 2 s is called
+    // again: srtsink 1.22 does not always retry a new one whose handshake
+    // failed (seen here: "Connection does not exist" at once, then silence).
+    if (stalls_ > 0 && now - last_call_ > std::chrono::seconds(2)) call_again();
     if (waited.count() > connect_timeout_s_)
       throw std::runtime_error(
           uri_.text + (stalls_ ? ": the receiver stopped answering and " : ": ") +
@@ -340,8 +391,12 @@ void MessageSender::push(const std::string& message) {
   }
 }
 
-void MessageSender::finish(double linger_s, bool wait_for_receiver) {
-  if (finished_ || !pipeline_) return;
+MessageSender::Ending MessageSender::finish(double linger_s, bool wait_for_receiver) {
+  return finish_all({this}, linger_s, wait_for_receiver).front();
+}
+
+bool MessageSender::begin_finish(bool wait_for_receiver) {
+  if (finished_ || !pipeline_) return false;
   finished_ = true;
   const bool srt = uri_.kind == StreamUri::Kind::srt;
   // Messages held for a receiver not yet there: wait for it (at most the
@@ -354,20 +409,30 @@ void MessageSender::finish(double linger_s, bool wait_for_receiver) {
   }
   if (srt && !connected_) {  // nothing was sent, nothing is left to deliver
     gst_element_set_state(pipeline_, GST_STATE_NULL);
-    return;
+    return false;
   }
-  // Bytes still queued in appsrc, and (SRT) bytes the socket has sent so
-  // far: while either moves, the transport is still delivering.
-  auto progress_mark = [&] {
-    guint64 queued = 0;
-    g_object_get(src_, "current-level-bytes", &queued, nullptr);
-    return std::make_pair(static_cast<std::uint64_t>(queued), srt ? srt_bytes_sent(out_) : 0);
-  };
+  return true;
+}
+
+namespace {
+
+// Bytes still queued in appsrc, and (SRT) bytes the socket has sent so far:
+// while either moves, the transport is still delivering.
+std::pair<std::uint64_t, std::uint64_t> progress_mark(GstElement* src, GstElement* sink, bool srt) {
+  guint64 queued = 0;
+  g_object_get(src, "current-level-bytes", &queued, nullptr);
+  return {static_cast<std::uint64_t>(queued), srt ? srt_bytes_sent(sink) : 0};
+}
+
+}  // namespace
+
+void MessageSender::drain() {
+  const bool srt = uri_.kind == StreamUri::Kind::srt;
   using Clock = std::chrono::steady_clock;
-  auto last = progress_mark();
+  auto last = progress_mark(src_, out_, srt);
   auto moved = Clock::now();
   auto still_moving = [&](double quiet_s) {
-    const auto now_mark = progress_mark();
+    const auto now_mark = progress_mark(src_, out_, srt);
     if (now_mark != last) {
       last = now_mark;
       moved = Clock::now();
@@ -390,15 +455,96 @@ void MessageSender::finish(double linger_s, bool wait_for_receiver) {
   }
   gst_object_unref(bus);
   // SRT drops what its socket still holds when it closes: wait until it has
-  // sent everything (0.3 s without a byte; at most 10 s), then linger for
-  // the retransmissions of the last packets.
+  // sent everything (0.3 s without a byte; at most 10 s).
   if (srt) {
     const auto until = Clock::now() + std::chrono::seconds(10);
     moved = Clock::now();
     while (Clock::now() < until && still_moving(0.3)) g_usleep(20000);
   }
-  g_usleep(static_cast<gulong>(linger_s * 1e6));
-  gst_element_set_state(pipeline_, GST_STATE_NULL);
+}
+
+std::vector<MessageSender::Ending> MessageSender::finish_all(
+    const std::vector<MessageSender*>& senders, double linger_s, bool wait_for_receiver,
+    const std::function<void(double)>& waiting) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<Ending> ending(senders.size(), Ending::not_waited);
+  std::vector<bool> open(senders.size(), false);
+  for (std::size_t k = 0; k < senders.size(); ++k)
+    open[k] = senders[k]->begin_finish(wait_for_receiver);
+  // SRT: until each receiver has read the end of stream and closed (see the
+  // header). Acknowledgements and bytes are read before each probe, so that
+  // "nothing queued" is not the probe itself.
+  struct Watch {
+    std::int64_t acks = -2;
+    std::pair<std::uint64_t, std::uint64_t> mark{~0ull, ~0ull};
+    Clock::time_point acked, moved;
+    bool waiting = false;
+  };
+  std::vector<Watch> watch(senders.size());
+  const auto t0 = Clock::now();
+  for (std::size_t k = 0; k < senders.size(); ++k) {
+    watch[k].waiting =
+        open[k] && wait_for_receiver && senders[k]->uri_.kind == StreamUri::Kind::srt;
+    watch[k].acked = watch[k].moved = t0;
+  }
+  bool said = false;
+  for (;;) {
+    const auto now = Clock::now();
+    bool any = false;
+    for (std::size_t k = 0; k < senders.size(); ++k) {
+      auto& w = watch[k];
+      if (!w.waiting) continue;
+      MessageSender& s = *senders[k];
+      const double quiet_s = 1.0 + (s.uri_.latency_ms < 0 ? 120 : s.uri_.latency_ms) / 1000.0;
+      // An error: srtsink gave up on a peer that closed.
+      const bool failed = !bus_error(s.pipeline_).empty();
+      drop_warnings(s.pipeline_);
+      const auto acks = srt_acks(s.out_);
+      const auto mark = progress_mark(s.src_, s.out_, true);
+      if (acks != w.acks) w.acks = acks, w.acked = now;
+      if (mark != w.mark) w.mark = mark, w.moved = now;
+      const double since_ack = std::chrono::duration<double>(now - w.acked).count();
+      const double since_move = std::chrono::duration<double>(now - w.moved).count();
+      if (failed || (mark.first == 0 && since_ack > quiet_s)) {
+        ending[k] = Ending::read;
+      } else if (std::min(since_ack, since_move) > 10.0) {
+        ending[k] = Ending::gone;
+      } else if (std::chrono::duration<double>(now - t0).count() > kReadWaitS) {
+        ending[k] = Ending::still_reading;
+      } else {
+        try {
+          s.probe();
+        } catch (const std::runtime_error&) {  // the pipeline stopped: nothing more goes
+          ending[k] = Ending::read;
+        }
+      }
+      if (ending[k] != Ending::not_waited)
+        w.waiting = false;
+      else
+        any = true;
+    }
+    if (!any) break;
+    const double waited = std::chrono::duration<double>(now - t0).count();
+    if (!said && waited > 3.0) {
+      said = true;
+      if (waiting) waiting(waited);
+    }
+    g_usleep(20000);
+  }
+  // The rest: RTP, or not waited for (SRT's still reading after the wait
+  // too: its end of stream goes, as far as it can).
+  bool lingered = false;
+  for (std::size_t k = 0; k < senders.size(); ++k) {
+    if (!open[k]) continue;
+    if (ending[k] == Ending::not_waited || ending[k] == Ending::still_reading) {
+      senders[k]->drain();
+      if (!lingered) g_usleep(static_cast<gulong>(linger_s * 1e6));
+      lingered = true;
+    }
+  }
+  for (std::size_t k = 0; k < senders.size(); ++k)
+    if (open[k]) gst_element_set_state(senders[k]->pipeline_, GST_STATE_NULL);
+  return ending;
 }
 
 struct MessageReceiver::Impl {
@@ -420,7 +566,10 @@ MessageReceiver::MessageReceiver(const StreamUri& uri)
   gst_init_once();
   std::string in;
   if (uri.kind == StreamUri::Kind::srt) {
-    in = "srtsrc name=in uri=\"" + srt_element_uri(uri) + "\"";
+    // poll-timeout: srtsrc waits for a packet 0.1 s at a time, not forever,
+    // so that listen_again() and the destructor do not block until SRT
+    // notices a dead caller (5 s); meanwhile the old listener still answers.
+    in = "srtsrc name=in uri=\"" + srt_element_uri(uri) + "&poll-timeout=100\"";
   } else {
     in = "udpsrc name=in reuse=false address=" + uri.host + " port=" + std::to_string(uri.port) +
          " caps=\"" + kRtpCaps + "\" ! rtpgstdepay";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <iomanip>
 #include <iostream>
 #include <random>
 #include <stdexcept>
@@ -76,6 +78,14 @@ struct SpikeStreamSource::Impl {
   // before it reads any: 48 took 10 s here, and its first streams timed out).
   bool polled = false;
   Clock::time_point last_message = Clock::now();
+  // A message came since the port was last opened: silence after it is a
+  // sender that may be dead (SRT listener: listen again, silent_sender_s).
+  bool heard = false;
+  bool restarted = false;  // a new stream id: said at its first frame
+  // The current stream's sequence numbers counted lost, [from, to): a frame
+  // older than the newest is late if it is one of them, else a repeat (an
+  // SRT sender sends again what a receiver may not have read).
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> lost;
 };
 
 SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, const TileGrid& grid,
@@ -95,12 +105,12 @@ SpikeSender::SpikeSender(const std::string& uri, const EncoderInfo& encoder, con
   for (int k = 0; k < copies; ++k) {
     impl_->stream_ids.push_back(random_stream_id() + static_cast<std::uint64_t>(k));
     impl_->senders.push_back(std::make_unique<stream::MessageSender>(
-        k == 0 ? parsed
-               : stream::parse_stream_uri(stream::uri_with_port_offset(parsed, k), false)));
+        k == 0 ? parsed : stream::parse_stream_uri(stream::uri_with_port_offset(parsed, k), false),
+        10.0, stream::silent_sender_s(impl_->header.fps)));
   }
-  announce(uri + (parsed.kind == stream::StreamUri::Kind::srt
-                      ? ": calling (frames are held until the receiver answers)"
-                      : ": sending"));
+  announce(uri + (parsed.kind != stream::StreamUri::Kind::srt ? ": sending"
+                  : parsed.listener ? ": listening (frames are held until the receiver calls)"
+                                    : ": calling (frames are held until the receiver answers)"));
 }
 
 std::int64_t SpikeSender::frames() const { return impl_->frames; }
@@ -150,9 +160,26 @@ void SpikeSender::finish(bool wait_for_receiver) {
   i.finished = true;
   for (std::size_t k = 0; k < i.senders.size(); ++k)
     i.senders[k]->send(stream::end_message(i.stream_ids[k], i.next_seq));
-  // One linger for all: each transport delivers on its own threads meanwhile.
-  for (std::size_t k = 0; k < i.senders.size(); ++k)
-    i.senders[k]->finish(k == 0 ? 1.0 : 0.0, wait_for_receiver);
+  // All at once: one wait for every receiver to read its end, one linger.
+  std::vector<stream::MessageSender*> senders;
+  for (auto& s : i.senders) senders.push_back(s.get());
+  const auto endings =
+      stream::MessageSender::finish_all(senders, 1.0, wait_for_receiver, [&](double) {
+        announce(i.uri + ": waiting for the receiver to read what it was sent (at most " +
+                 std::to_string(static_cast<int>(stream::MessageSender::kReadWaitS)) +
+                 " s; Ctrl-C twice stops now)");
+      });
+  for (std::size_t k = 0; k < endings.size(); ++k) {
+    using E = stream::MessageSender::Ending;
+    if (endings[k] != E::gone && endings[k] != E::still_reading) continue;
+    std::cerr << "spikevid: " << senders[k]->uri()
+              << (endings[k] == E::gone
+                      ? ": the receiver stopped answering before it read the end of stream; it "
+                        "may have missed the last frames\n"
+                      : ": the receiver was still reading after " +
+                            std::to_string(static_cast<int>(stream::MessageSender::kReadWaitS)) +
+                            " s; it may miss the last frames\n");
+  }
 }
 
 SpikeStreamSource::SpikeStreamSource(const std::string& uri, const std::string& encoder_spec,
@@ -231,9 +258,10 @@ bool SpikeStreamSource::refused_gap(const stream::Message& msg) {
 
 std::string SpikeStreamSource::describe_counts() const {
   return std::to_string(counts_.frames) + " frames received, " + std::to_string(counts_.lost) +
-         " lost, " + std::to_string(counts_.late) + " late, " + std::to_string(counts_.malformed) +
-         " malformed messages dropped, " + std::to_string(counts_.skipped_bytes) +
-         " bytes skipped, " + std::to_string(counts_.restarts) + " sender restarts";
+         " lost, " + std::to_string(counts_.late) + " late, " + std::to_string(counts_.repeated) +
+         " repeated, " + std::to_string(counts_.malformed) + " malformed messages dropped, " +
+         std::to_string(counts_.skipped_bytes) + " bytes skipped, " +
+         std::to_string(counts_.restarts) + " sender restarts";
 }
 
 std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
@@ -258,6 +286,19 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
                    "again for up to "
                 << i.idle_timeout_s << " s (--idle-timeout)\n";
       i.receiver->listen_again();
+      i.heard = false;
+    } else if (i.heard && i.header && i.receiver->can_listen_again() &&
+               idle > stream::silent_sender_s(fps_)) {
+      // SRT notices a dead sender only after 5 s, and a sender started again
+      // meanwhile is acknowledged unread (silent_sender_s): listen again now.
+      // A live sender that was only silent calls again, and sends again what
+      // this port may not have read.
+      std::cerr << "spikevid: " << i.uri << ": no message for " << std::fixed
+                << std::setprecision(1) << idle << " s from a sender that was sending; "
+                << "listening again for up to " << std::defaultfloat << std::setprecision(6)
+                << i.idle_timeout_s << " s (--idle-timeout)\n";
+      i.receiver->listen_again();
+      i.heard = false;
     }
     if (idle > i.idle_timeout_s) {
       if (i.header)
@@ -268,6 +309,7 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     return SpikesPtr{};
   }
   i.last_message = Clock::now();
+  i.heard = true;
   stream::Message msg;
   try {
     msg = stream::parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(),
@@ -293,23 +335,42 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
     // lost as a gap is, not silently.
     if (i.have_seq && msg.seq > i.next_seq && !refused_gap(msg))
       counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+    // Closed now: that is how an SRT sender learns the end was read (it
+    // waits for it: its acknowledgements say only that the bytes arrived).
+    i.receiver.reset();
     return std::nullopt;
   }
   if (msg.stream_id != i.stream_id) {  // the sender started again
     ++counts_.restarts;
-    announce(i.uri + ": a new stream (the sender started again)");
     i.stream_id = msg.stream_id;
     i.have_seq = false;
+    i.restarted = true;
+    i.lost.clear();
   }
   if (msg.type != stream::MessageType::frame) return SpikesPtr{};
+  if (i.restarted) {
+    // Said at its first frame (a header may come first: an SRT sender that
+    // waits for an answer calls with its latest one). From its frame 0: it
+    // lost nothing of its start.
+    i.restarted = false;
+    announce(i.uri + ": a new stream (the sender started again), from its frame " +
+             std::to_string(msg.seq));
+  }
   if (i.have_seq && msg.seq < i.next_seq) {
-    ++counts_.late;
+    const bool was_lost = std::any_of(i.lost.begin(), i.lost.end(), [&](const auto& r) {
+      return msg.seq >= r.first && msg.seq < r.second;
+    });
+    ++(was_lost ? counts_.late : counts_.repeated);
     return SpikesPtr{};
   }
   // A forged or corrupt number far ahead would count billions lost and make
   // every later frame of the stream late: it is dropped as malformed.
   if (i.have_seq && refused_gap(msg)) return SpikesPtr{};
-  if (i.have_seq) counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+  if (i.have_seq && msg.seq > i.next_seq) {
+    counts_.lost += static_cast<std::int64_t>(msg.seq - i.next_seq);
+    i.lost.emplace_back(i.next_seq, msg.seq);
+    if (i.lost.size() > 256) i.lost.pop_front();
+  }
   i.next_seq = msg.seq + 1;
   i.have_seq = true;
   ++counts_.frames;

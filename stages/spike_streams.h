@@ -61,7 +61,8 @@ class SpikeSender {
 struct StreamCounts {
   std::int64_t frames = 0;          // frame messages turned into Spikes
   std::int64_t lost = 0;            // sequence numbers that never came (gaps)
-  std::int64_t late = 0;            // frame messages older than one already passed on
+  std::int64_t late = 0;            // frames counted lost that came after all (dropped)
+  std::int64_t repeated = 0;        // frames that came again (an SRT sender's resend)
   std::int64_t malformed = 0;       // messages refused by the parser
   std::int64_t restarts = 0;        // new stream ids (the sender started again)
   std::uint64_t skipped_bytes = 0;  // bytes that were no message at all

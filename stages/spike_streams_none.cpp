@@ -20,7 +20,7 @@ SpikeSender::SpikeSender(const std::string&, const EncoderInfo&, const TileGrid&
 SpikeSender::~SpikeSender() = default;
 SpikesPtr SpikeSender::process(SpikesPtr s) { return s; }
 std::int64_t SpikeSender::frames() const { return 0; }
-void SpikeSender::finish() {}
+void SpikeSender::finish(bool) {}
 SpikeStreamSource::SpikeStreamSource(const std::string&, const std::string&, double,
                                      const std::atomic<bool>*, bool) {
   no_gstreamer();

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -54,7 +56,7 @@ StreamHeader tiled_header() {
 std::pair<std::vector<std::uint64_t>, bool> round_trip(const std::string& rx_uri,
                                                        const std::string& tx_uri, int frames) {
   const auto h = tiled_header();
-  MessageReceiver rx(parse_stream_uri(rx_uri, true));
+  auto rx = std::make_unique<MessageReceiver>(parse_stream_uri(rx_uri, true));
   std::vector<std::uint64_t> seqs;
   bool ended = false;
   std::thread sender([&] {
@@ -71,12 +73,13 @@ std::pair<std::vector<std::uint64_t>, bool> round_trip(const std::string& rx_uri
     tx.finish();
   });
   while (!ended) {
-    const auto m = rx.next(5.0);
+    const auto m = rx->next(5.0);
     if (!m) break;
     const auto msg = parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(), &h);
     if (msg.type == MessageType::frame) seqs.push_back(msg.seq);
     if (msg.type == MessageType::end) ended = true;
   }
+  rx.reset();  // as a receiver does at the end: an SRT sender waits for it
   sender.join();
   return {seqs, ended};
 }
@@ -162,7 +165,7 @@ TEST_CASE("garbage on the wire is skipped and counted; the messages around it ar
     INFO(scheme);
     CHECK(got == std::vector<MessageType>{MessageType::header, MessageType::end});
     CHECK(rx.skipped_bytes() == junk.size());
-    tx.finish(0.1);
+    tx.finish(0.1, false);  // not waiting for rx, which is still open
   }
 }
 
@@ -256,4 +259,53 @@ TEST_CASE("an SRT receiver that goes and comes back misses nothing: the sender h
   seqs.insert(second.begin(), second.end());
   CHECK(seqs.size() == 60);
   CHECK(std::is_sorted(second.begin(), second.end()));
+}
+
+TEST_CASE("an SRT sender ends only once its receiver has read everything: a slow one loses nothing",
+          "[transport]") {
+  // 150 frames of 3x4 tiles (several packets each) sent at once, to a
+  // receiver that reads nothing for 3 s: more than its queue holds, so the
+  // rest waits in SRT's socket, which srtsrc throws away once the sender
+  // closes. Before the sender waited for the receiver to close: 0 of 150 (a
+  // run here), with the end of stream gone too.
+  const auto h = tiled_header();
+  const int port = free_port();
+  std::vector<std::uint64_t> seqs;
+  bool ended = false;
+  std::atomic<bool> closed{false};
+  std::thread receiver([&] {
+    auto rx =
+        std::make_unique<MessageReceiver>(parse_stream_uri("srt://:" + std::to_string(port), true));
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    while (const auto m = rx->next(5.0)) {
+      const auto msg =
+          parse_message(reinterpret_cast<const std::uint8_t*>(m->data()), m->size(), &h);
+      if (msg.type == MessageType::frame) seqs.push_back(msg.seq);
+      if (msg.type == MessageType::end) {
+        ended = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a slow decoder
+    }
+    closed = true;
+    rx.reset();
+  });
+  MessageSender::Ending ending{};
+  {
+    MessageSender tx(parse_stream_uri("srt://127.0.0.1:" + std::to_string(port), false));
+    std::vector<float> counts(h.counts_per_frame());
+    tx.send(header_message(h, 3, 0));
+    for (int i = 0; i < 150; ++i) {
+      for (std::size_t k = 0; k < counts.size(); ++k)
+        counts[k] = static_cast<float>((k * 7 + static_cast<std::size_t>(i)) % 3 == 0);
+      tx.send(frame_message(3, static_cast<std::uint64_t>(i), i, counts.data(), counts.size()));
+    }
+    tx.send(end_message(3, 150));
+    ending = tx.finish();
+    CHECK(closed);  // it returned after the receiver closed, not before
+  }
+  receiver.join();
+  CHECK(ending == MessageSender::Ending::read);
+  CHECK(ended);
+  CHECK(seqs.size() == 150);
 }

@@ -150,6 +150,24 @@ TEST_CASE(
     CHECK(source.counts().malformed == 3);
     tx.finish(0);
   }
+  SECTION("a frame counted lost that comes after all is late; one that comes again, repeated") {
+    // RTP may reorder; an SRT sender sends again what a receiver may not
+    // have read (after a reconnection): neither is a loss.
+    const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
+    SpikeStreamSource source(uri, encoder, kEncoder, 5, nullptr, false);
+    stream::MessageSender tx(stream::parse_stream_uri(uri, false));
+    tx.send(stream::header_message(header, 9, 0));
+    for (std::uint64_t i : {0, 1, 3, 2, 1, 0, 4})
+      tx.send(stream::frame_message(9, i, 0, counts.data(), counts.size()));
+    tx.send(stream::end_message(9, 5));
+    while (source.next(1.0)) {
+    }
+    CHECK(source.counts().frames == 4);    // 0, 1, 3, 4
+    CHECK(source.counts().lost == 1);      // 2, skipped when 3 came
+    CHECK(source.counts().late == 1);      // 2
+    CHECK(source.counts().repeated == 2);  // 1 and 0 again
+    tx.finish(0);
+  }
   SECTION("SpikeSender's end carries the number after its last frame, not how many it sent") {
     const auto uri = "rtp://127.0.0.1:" + std::to_string(free_ports(1));
     stream::MessageReceiver rx(stream::parse_stream_uri(uri, true));

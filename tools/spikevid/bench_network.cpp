@@ -258,6 +258,9 @@ nlohmann::json run_network_bench(const NetworkBenchArgs& a, std::ostream& log) {
       } catch (const stream::StreamError&) {
       }
     }
+    // Closed, as a receiver does at the end: an SRT sender waits for that
+    // (it knows the end was read, not only acknowledged).
+    receiver.reset();
     sender.join();
     if (send_error) std::rethrow_exception(send_error);
     std::vector<double> ms;

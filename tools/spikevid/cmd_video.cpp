@@ -408,6 +408,7 @@ void run_serve(const ServeArgs& a) {
          {"frames", s.counts.frames},
          {"lost", s.counts.lost},
          {"late", s.counts.late},
+         {"repeated", s.counts.repeated},
          {"malformed", s.counts.malformed},
          {"restarts", s.counts.restarts},
          {"written", s.written},
