@@ -13,7 +13,7 @@
 #   [MODES="mp4 none"] bench/serve.sh [OUT_DIR] [N ...]    (about 50 s a point; a quiet machine)
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-S=build/tools/spikevid
+S=${SPIKEVID:-build/tools/spikevid}  # SPIKEVID=another build: the same runs with it
 R=${1:-bench/results/serve-cpu-$(date -u +%F)}
 shift || true
 counts=("$@"); [ ${#counts[@]} = 0 ] && counts=(8 16 24 32 40 48)
