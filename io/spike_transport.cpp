@@ -250,6 +250,8 @@ MessageSender::~MessageSender() {
 void MessageSender::send(const std::string& message) {
   if (finished_) throw std::logic_error(uri_.text + ": send after finish");
   check_transport();
+  // The probe, whichever way this one goes (held, or not).
+  if (is_header(message)) last_header_ = message;
   // Until SRT's handshake is done its sink drops what it is given, silently:
   // hold the messages (a receiver that starts a little late, or is slow to
   // start, misses nothing), and fail once nobody has answered within the
@@ -268,7 +270,6 @@ void MessageSender::send(const std::string& message) {
   }
   push(message);
   const auto now = std::chrono::steady_clock::now();
-  if (is_header(message)) last_header_ = message;
   unacked_.emplace_back(now, message);
   if (!unanswered_since_) unanswered_since_ = now;
 }
@@ -375,8 +376,6 @@ void MessageSender::probe() {
   // periodic one; a frame could arrive before older ones held), ten times a
   // second.
   const auto now = std::chrono::steady_clock::now();
-  for (const auto& m : held_)
-    if (is_header(m)) last_header_ = m;
   if (last_header_.empty() || now - last_probe_ < std::chrono::milliseconds(100)) return;
   last_probe_ = now;
   push(last_header_);
@@ -483,8 +482,10 @@ std::vector<MessageSender::Ending> MessageSender::finish_all(
   std::vector<Watch> watch(senders.size());
   const auto t0 = Clock::now();
   for (std::size_t k = 0; k < senders.size(); ++k) {
-    watch[k].waiting =
-        open[k] && wait_for_receiver && senders[k]->uri_.kind == StreamUri::Kind::srt;
+    // A stream without a header has nothing to probe with: drained instead.
+    watch[k].waiting = open[k] && wait_for_receiver &&
+                       senders[k]->uri_.kind == StreamUri::Kind::srt &&
+                       !senders[k]->last_header_.empty();
     watch[k].acked = watch[k].moved = t0;
   }
   bool said = false;
@@ -533,15 +534,15 @@ std::vector<MessageSender::Ending> MessageSender::finish_all(
   }
   // The rest: RTP, or not waited for (SRT's still reading after the wait
   // too: its end of stream goes, as far as it can).
-  bool lingered = false;
+  bool drained = false;
   for (std::size_t k = 0; k < senders.size(); ++k) {
-    if (!open[k]) continue;
-    if (ending[k] == Ending::not_waited || ending[k] == Ending::still_reading) {
+    if (open[k] && (ending[k] == Ending::not_waited || ending[k] == Ending::still_reading)) {
       senders[k]->drain();
-      if (!lingered) g_usleep(static_cast<gulong>(linger_s * 1e6));
-      lingered = true;
+      drained = true;
     }
   }
+  // One linger for all, for the retransmissions of the last packets.
+  if (drained) g_usleep(static_cast<gulong>(linger_s * 1e6));
   for (std::size_t k = 0; k < senders.size(); ++k)
     if (open[k]) gst_element_set_state(senders[k]->pipeline_, GST_STATE_NULL);
   return ending;

@@ -85,7 +85,10 @@ class MessageSender {
   // its latest header ten times a second, waits until they are no longer
   // acknowledged with nothing left queued: read. It waits as long as the
   // receiver acknowledges or takes bytes (a slow one catching up), at most
-  // kReadWaitS; 10 s with neither is a receiver gone. Otherwise (RTP, or
+  // kReadWaitS; 10 s with neither is a receiver gone. (A receiver killed
+  // after its socket took the end cannot be told from one that read it.)
+  // A receiver that never closes (not spikevid's: srt-live-transmit, say)
+  // keeps the sender the whole kReadWaitS. Otherwise (RTP, or
   // not waiting): waits while the transport still delivers (3 s without a
   // byte sent is a receiver gone), then `linger_s` more for retransmissions.
   // Idempotent.
