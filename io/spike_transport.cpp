@@ -278,7 +278,7 @@ void MessageSender::watch_acknowledgements() {
   using Clock = std::chrono::steady_clock;
   const auto now = Clock::now();
   const auto acks = srt_acks(out_);
-  const double latency_s = (uri_.latency_ms < 0 ? 120 : uri_.latency_ms) / 1000.0;
+  const double latency_s = this->latency_s();
   if (acks >= 0 && acks_ >= 0 && acks < acks_) {
     // Fewer than before: a new socket (srtsink reconnected on its own, its
     // peer closed the old one). What went into the old one since its last
@@ -477,13 +477,13 @@ std::vector<MessageSender::Ending> MessageSender::finish_all(
     std::int64_t acks = -2;
     std::pair<std::uint64_t, std::uint64_t> mark{~0ull, ~0ull};
     Clock::time_point acked, moved;
-    bool waiting = false;
+    bool watched = false;
   };
   std::vector<Watch> watch(senders.size());
   const auto t0 = Clock::now();
   for (std::size_t k = 0; k < senders.size(); ++k) {
     // A stream without a header has nothing to probe with: drained instead.
-    watch[k].waiting = open[k] && wait_for_receiver &&
+    watch[k].watched = open[k] && wait_for_receiver &&
                        senders[k]->uri_.kind == StreamUri::Kind::srt &&
                        !senders[k]->last_header_.empty();
     watch[k].acked = watch[k].moved = t0;
@@ -494,9 +494,9 @@ std::vector<MessageSender::Ending> MessageSender::finish_all(
     bool any = false;
     for (std::size_t k = 0; k < senders.size(); ++k) {
       auto& w = watch[k];
-      if (!w.waiting) continue;
+      if (!w.watched || ending[k] != Ending::not_waited) continue;
       MessageSender& s = *senders[k];
-      const double quiet_s = 1.0 + (s.uri_.latency_ms < 0 ? 120 : s.uri_.latency_ms) / 1000.0;
+      const double quiet_s = 1.0 + s.latency_s();
       // An error: srtsink gave up on a peer that closed.
       const bool failed = !bus_error(s.pipeline_).empty();
       drop_warnings(s.pipeline_);
@@ -519,10 +519,7 @@ std::vector<MessageSender::Ending> MessageSender::finish_all(
           ending[k] = Ending::read;
         }
       }
-      if (ending[k] != Ending::not_waited)
-        w.waiting = false;
-      else
-        any = true;
+      any = any || ending[k] == Ending::not_waited;
     }
     if (!any) break;
     const double waited = std::chrono::duration<double>(now - t0).count();

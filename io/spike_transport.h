@@ -114,6 +114,7 @@ class MessageSender {
   void watch_acknowledgements();  // SRT: a receiver that stopped answering is held for again
   void send_held();               // after an answer: the unacknowledged, then the held
   void call_again();              // SRT: a new socket now, not after the peer idle timeout
+  double latency_s() const { return (uri_.latency_ms < 0 ? 120 : uri_.latency_ms) / 1000.0; }
   bool begin_finish(bool wait_for_receiver);  // false: nothing left to deliver
   void drain();                               // appsrc's end of stream, while bytes move
 

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -275,27 +276,26 @@ std::optional<SpikesPtr> SpikeStreamSource::next(double timeout_s) {
   counts_.skipped_bytes = i.receiver->skipped_bytes();
   if (!m) {
     const double idle = std::chrono::duration<double>(Clock::now() - i.last_message).count();
+    std::string why;            // not empty: listen again, saying why
     if (i.receiver->ended()) {  // the transport closed (SRT: the caller went)
+      why = "the sender closed the connection without an end of stream";
       if (!i.receiver->can_listen_again()) {
-        std::cerr << "spikevid: " << i.uri
-                  << ": the sender closed the connection without an end of stream; finishing\n";
+        std::cerr << "spikevid: " << i.uri << ": " << why << "; finishing\n";
         return std::nullopt;
       }
-      std::cerr << "spikevid: " << i.uri
-                << ": the sender closed the connection without an end of stream; listening "
-                   "again for up to "
-                << i.idle_timeout_s << " s (--idle-timeout)\n";
-      i.receiver->listen_again();
-      i.heard = false;
     } else if (i.heard && i.header && i.receiver->can_listen_again() &&
                idle > stream::silent_sender_s(fps_)) {
       // SRT notices a dead sender only after 5 s, and a sender started again
       // meanwhile is acknowledged unread (silent_sender_s): listen again now.
       // A live sender that was only silent calls again, and sends again what
       // this port may not have read.
-      std::cerr << "spikevid: " << i.uri << ": no message for " << std::fixed
-                << std::setprecision(1) << idle << " s from a sender that was sending; "
-                << "listening again for up to " << std::defaultfloat << std::setprecision(6)
+      std::ostringstream says;
+      says << "no message for " << std::fixed << std::setprecision(1) << idle
+           << " s from a sender that was sending";
+      why = says.str();
+    }
+    if (!why.empty()) {
+      std::cerr << "spikevid: " << i.uri << ": " << why << "; listening again for up to "
                 << i.idle_timeout_s << " s (--idle-timeout)\n";
       i.receiver->listen_again();
       i.heard = false;
