@@ -194,7 +194,8 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     if (width < 1 || width > 16384)
       throw std::runtime_error(path + ": sid-lite width " + std::to_string(width) +
                                " out of range");
-    SidLite net(info.n_inputs, width, has_ridge_path(info.meta));
+    SidLite net(info.n_inputs, width, has_ridge_path(info.meta),
+                sid_lite_refine_from_meta(info.meta, path));
     load_sid_lite_state(*net, file, path);
     decoder = std::make_unique<ModuleDecoder<SidLite>>(net, info, modules, device);
   } else if (info.architecture == "sid-lite-gru") {
@@ -208,7 +209,8 @@ std::unique_ptr<Decoder> load_decoder(const std::string& path, const EncoderInfo
     if (width < 1 || width > 16384 || hidden < 1 || hidden > 256)
       throw std::runtime_error(path + ": sid-lite-gru width " + std::to_string(width) +
                                " or hidden " + std::to_string(hidden) + " out of range");
-    SidLiteGru net(info.n_inputs, width, has_ridge_path(info.meta), hidden);
+    SidLiteGru net(info.n_inputs, width, has_ridge_path(info.meta), hidden,
+                   sid_lite_refine_from_meta(info.meta, path));
     load_sid_lite_state(*net, file, path);
     auto d = std::make_unique<ModuleDecoder<SidLiteGru>>(net, info, modules, device);
     d->set_output_filter(output_filter_from_meta(info.meta, path));

@@ -110,21 +110,25 @@ void load_sid_lite_state(SidLiteImpl& net, const ModelFile& file, const std::str
 double store_ridge_by_reference(const std::string& model_path, const std::string& linear_path,
                                 const std::string& out_path) {
   const auto file = read_model_file(model_path);
-  const bool holds_ridge = holds_ridge_tensors(file);
   std::string encoder_id;
   int64_t n_inputs = 0, width = 0;
+  SidLiteRefine refine;
   try {
-    if (file.meta.value("architecture", std::string()) != "sid-lite" || !holds_ridge)
-      throw std::runtime_error(model_path + ": not a SID-lite decoder that holds its ridge path");
+    if (file.meta.value("architecture", std::string()) != "sid-lite" ||
+        !has_ridge_path(file.meta))
+      throw std::runtime_error(model_path + ": not a SID-lite decoder with a ridge path");
     encoder_id = file.meta.at("encoder").at("id").get<std::string>();
     n_inputs = file.meta.at("n_inputs").get<int64_t>();
     width = file.meta.value("width", kSidLiteWidth);
+    refine = sid_lite_refine_from_meta(file.meta, model_path);
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(model_path +
                              ": decoder metadata lacks a field or has one of the wrong type");
   }
-  SidLite net(n_inputs, width, true);
-  load_module_state(*net, file, model_path);
+  // Either form: the tensors in the file, or by reference (checked) from
+  // another folder, e.g. a training run's output.
+  SidLite net(n_inputs, width, true, refine);
+  load_sid_lite_state(*net, file, model_path);
   auto [ridge, hash] = read_ridge_decoder(linear_path, n_inputs, encoder_id);
   SidLite check(n_inputs, width, true);
   check->set_ridge(*ridge);

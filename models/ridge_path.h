@@ -43,9 +43,10 @@ nlohmann::json ridge_reference(const std::string& model_path, const std::string&
 // std::runtime_error with one line naming the file and the problem.
 void load_sid_lite_state(SidLiteImpl& net, const ModelFile& file, const std::string& path);
 
-// Rewrites the SID-lite decoder at `model_path`, which holds its ridge path,
-// to `out_path` with the ridge path by reference to the linear decoder at
-// `linear_path`, after checking that the two agree (to float16 rounding).
+// Rewrites the SID-lite decoder at `model_path`, which has a ridge path
+// (held, or by reference from its own folder), to `out_path` with the ridge
+// path by reference to the linear decoder at `linear_path`, relative to
+// `out_path`'s folder, after checking that the two agree (to float16 rounding).
 // Returns the largest absolute difference found, weights and bias.
 double store_ridge_by_reference(const std::string& model_path, const std::string& linear_path,
                                 const std::string& out_path);

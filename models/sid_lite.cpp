@@ -1,5 +1,8 @@
 #include "models/sid_lite.h"
 
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "models/inference.h"
@@ -19,23 +22,56 @@ void add_cbr(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
 
 }  // namespace
 
-SidLiteImpl::SidLiteImpl(int64_t n, int64_t w, bool ridge_path) : n_inputs(n), width(w) {
+SidLiteRefine sid_lite_refine_from_meta(const nlohmann::json& meta, const std::string& path) {
+  SidLiteRefine r;
+  const auto it = meta.find("refine");
+  if (it == meta.end()) return r;
+  try {
+    r.channels = it->at("channels").get<int64_t>();
+    r.depth = it->at("depth").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error(path + ": sid-lite meta \"refine\" needs integer channels and depth");
+  }
+  if (r.channels < 1 || r.channels > 256 || r.depth < 1 || r.depth > 8)
+    throw std::runtime_error(path + ": sid-lite refine channels " + std::to_string(r.channels) +
+                             " or depth " + std::to_string(r.depth) +
+                             " out of range (1..256, 1..8)");
+  return r;
+}
+
+nlohmann::json sid_lite_refine_meta(const SidLiteRefine& r) {
+  return {{"channels", r.channels}, {"depth", r.depth}};
+}
+
+const std::vector<std::string>& sid_lite_refine_parts() {
+  static const std::vector<std::string> parts = {"down1.", "down2.", "merge.", "lateral.", "out."};
+  return parts;
+}
+
+SidLiteImpl::SidLiteImpl(int64_t n, int64_t w, bool ridge_path, SidLiteRefine r)
+    : n_inputs(n), width(w), refine_size(r) {
   TORCH_CHECK(n > 0, "sid-lite: the number of inputs must be positive");
   TORCH_CHECK(w > 0 && w <= 16384, "sid-lite: the width must be 1 to 16384, got ", w);
+  TORCH_CHECK(r.channels > 0 && r.channels <= 256 && r.depth > 0 && r.depth <= 8,
+              "sid-lite: refine channels must be 1 to 256 and depth 1 to 8, got ", r.channels,
+              " and ", r.depth);
+  const int64_t c = r.channels;
   dense = register_module(
       "dense", nn::Sequential(nn::Linear(n, w), nn::BatchNorm1d(w), nn::ReLU(), nn::Dropout(0.2),
                               nn::Linear(w, 4096), nn::Sigmoid()));
   nn::Sequential d1, d2, m;
-  add_cbr(d1, 1, 32, 2);
-  add_cbr(d1, 32, 32, 1);
-  add_cbr(d2, 32, 64, 2);
-  add_cbr(d2, 64, 64, 1);
-  add_cbr(m, 32, 32, 1);
+  add_cbr(d1, 1, c, 2);
+  add_cbr(d2, c, 2 * c, 2);
+  for (int64_t k = 0; k < r.depth; ++k) {
+    add_cbr(d1, c, c, 1);
+    add_cbr(d2, 2 * c, 2 * c, 1);
+    add_cbr(m, c, c, 1);
+  }
   down1 = register_module("down1", d1);
   down2 = register_module("down2", d2);
   merge = register_module("merge", m);
-  lateral = register_module("lateral", nn::Conv2d(nn::Conv2dOptions(64, 32, 1)));
-  out = register_module("out", nn::Conv2d(nn::Conv2dOptions(32, 4, 3).padding(1)));
+  lateral = register_module("lateral", nn::Conv2d(nn::Conv2dOptions(2 * c, c, 1)));
+  out = register_module("out", nn::Conv2d(nn::Conv2dOptions(c, 4, 3).padding(1)));
   input_min = register_buffer("input_min", torch::zeros({n}));
   input_range = register_buffer("input_range", torch::ones({n}));
   if (ridge_path) {
@@ -102,11 +138,13 @@ torch::Tensor SidLiteImpl::refine(const torch::Tensor& d) {
   return d + torch::pixel_shuffle(out->forward(g), 2);
 }
 
-double sid_lite_flops_per_frame(int64_t n, int64_t w, bool ridge_path) {
+double sid_lite_flops_per_frame(int64_t n, int64_t w, bool ridge_path, SidLiteRefine r) {
   const double dense = static_cast<double>(n) * w + static_cast<double>(w) * 4096 +
                        (ridge_path ? static_cast<double>(n) * 4096 : 0);
-  const double convs = 32.0 * 32 * 9 * (1 * 32 + 32 * 32) + 16.0 * 16 * 9 * (32 * 64 + 64 * 64) +
-                       16.0 * 16 * 64 * 32 + 32.0 * 32 * 9 * (32 * 32 + 32 * 4);
+  const double c = static_cast<double>(r.channels), k = static_cast<double>(r.depth);
+  const double convs = 32.0 * 32 * 9 * (1 * c + k * c * c) +
+                       16.0 * 16 * 9 * (c * 2 * c + k * 4 * c * c) + 16.0 * 16 * 2 * c * c +
+                       32.0 * 32 * 9 * (k * c * c + c * 4);
   return 2 * (dense + convs);
 }
 

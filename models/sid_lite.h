@@ -10,6 +10,10 @@
 //   e = conv 3×3/32 s2 (d), conv 3×3/32;  f = conv 3×3/64 s2 (e), conv 3×3/64
 //   g = conv 3×3/32 (e + upsample(conv 1×1/32 (f)))   (each conv: BN + ReLU)
 //   out = d + pixel_shuffle(conv 3×3/4 (g))            [B,1,64,64], not clamped.
+// The residual network's size is a setting of the model file (meta "refine":
+// {"channels": C, "depth": K}; absent: 32 and 1, as above): C channels at
+// 32×32 and 2C at 16×16, and K convolutions 3×3 after each stride and in
+// `merge` instead of one.
 // Inputs are min-max scaled per cell, as in SID.
 // With a ridge path (ridge_path, ours): a fixed linear map from the counts to
 // the pixels beside the dense stage, d = ridge(counts) + dense(x) − ½, set to a
@@ -21,14 +25,39 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
 namespace spikevid {
 
 constexpr int64_t kSidLiteWidth = 512;  // the dense stage's hidden units, by default
 
+// The residual network's size: `channels` at 32×32 (twice that at 16×16),
+// `depth` convolutions 3×3 a stage after its first. {32, 1}: SID-lite as
+// shipped first.
+struct SidLiteRefine {
+  int64_t channels = 32;
+  int64_t depth = 1;
+  bool operator==(const SidLiteRefine& o) const {
+    return channels == o.channels && depth == o.depth;
+  }
+  bool operator!=(const SidLiteRefine& o) const { return !(*this == o); }
+};
+// From a model file's meta (absent: the defaults); throws std::runtime_error
+// naming `path` when it is malformed or out of range (1..256 channels, 1..8 deep).
+SidLiteRefine sid_lite_refine_from_meta(const nlohmann::json& meta, const std::string& path);
+// The meta "refine" to record.
+nlohmann::json sid_lite_refine_meta(const SidLiteRefine& r);
+// The name prefixes of the residual network's tensors ("down1.", ..., "out.").
+const std::vector<std::string>& sid_lite_refine_parts();
+
 struct LinearDecoderImpl;
 
 struct SidLiteImpl : torch::nn::Module {
-  explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth, bool ridge_path = false);
+  explicit SidLiteImpl(int64_t n_inputs, int64_t width = kSidLiteWidth, bool ridge_path = false,
+                       SidLiteRefine refine = {});
   torch::Tensor forward(const torch::Tensor& counts);
   torch::Tensor dense_image(const torch::Tensor& counts);
   // The two-scale residual network on a dense image d [B,1,64,64]: forward = refine(dense_image).
@@ -45,6 +74,7 @@ struct SidLiteImpl : torch::nn::Module {
   void start_from_ridge(const LinearDecoderImpl& ridge);
 
   int64_t n_inputs, width;
+  SidLiteRefine refine_size;
   torch::nn::Linear ridge{nullptr};  // with a ridge path: counts → 64×64 pixels
   torch::nn::Sequential dense{nullptr}, down1{nullptr}, down2{nullptr}, merge{nullptr};
   torch::nn::Conv2d lateral{nullptr}, out{nullptr};
@@ -54,6 +84,6 @@ TORCH_MODULE(SidLite);
 
 // FLOPs (2 × multiply–accumulates) per 64×64 frame.
 double sid_lite_flops_per_frame(int64_t n_inputs, int64_t width = kSidLiteWidth,
-                                bool ridge_path = false);
+                                bool ridge_path = false, SidLiteRefine refine = {});
 
 }  // namespace spikevid

@@ -5,8 +5,9 @@
 namespace spikevid {
 namespace nn = torch::nn;
 
-SidLiteGruImpl::SidLiteGruImpl(int64_t n, int64_t w, bool ridge_path, int64_t hid)
-    : SidLiteImpl(n, w, ridge_path), hidden(hid) {
+SidLiteGruImpl::SidLiteGruImpl(int64_t n, int64_t w, bool ridge_path, int64_t hid,
+                               SidLiteRefine refine)
+    : SidLiteImpl(n, w, ridge_path, refine), hidden(hid) {
   TORCH_CHECK(hid > 0 && hid <= 256, "sid-lite-gru: hidden channels must be 1 to 256, got ", hid);
   gru_zr = register_module("gru_zr", nn::Conv2d(nn::Conv2dOptions(4 + hid, 2 * hid, 3).padding(1)));
   gru_n = register_module("gru_n", nn::Conv2d(nn::Conv2dOptions(4 + hid, hid, 3).padding(1)));
@@ -39,9 +40,10 @@ torch::Tensor SidLiteGruImpl::forward(const torch::Tensor& counts) {
   return step(counts, fresh);
 }
 
-double sid_lite_gru_flops_per_frame(int64_t n, int64_t w, bool ridge_path, int64_t hid) {
+double sid_lite_gru_flops_per_frame(int64_t n, int64_t w, bool ridge_path, int64_t hid,
+                                    SidLiteRefine refine) {
   const double gru = 32.0 * 32 * 9 * ((4 + hid) * 2 * hid + (4 + hid) * hid + (hid + 4) * 4);
-  return sid_lite_flops_per_frame(n, w, ridge_path) + 2 * gru;
+  return sid_lite_flops_per_frame(n, w, ridge_path, refine) + 2 * gru;
 }
 
 }  // namespace spikevid

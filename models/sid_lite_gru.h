@@ -22,7 +22,7 @@ constexpr int64_t kSidLiteGruHidden = 24;
 
 struct SidLiteGruImpl : SidLiteImpl {
   SidLiteGruImpl(int64_t n_inputs, int64_t width, bool ridge_path,
-                 int64_t hidden = kSidLiteGruHidden);
+                 int64_t hidden = kSidLiteGruHidden, SidLiteRefine refine = {});
   // One frame of B sequences: counts [B,N] → images [B,1,64,64]; `state` is
   // read (undefined: fresh) and replaced by the new one.
   torch::Tensor step(const torch::Tensor& counts, torch::Tensor& state);
@@ -40,6 +40,6 @@ TORCH_MODULE(SidLiteGru);
 
 // FLOPs (2 × multiply–accumulates) per 64×64 frame.
 double sid_lite_gru_flops_per_frame(int64_t n_inputs, int64_t width, bool ridge_path,
-                                    int64_t hidden = kSidLiteGruHidden);
+                                    int64_t hidden = kSidLiteGruHidden, SidLiteRefine refine = {});
 
 }  // namespace spikevid

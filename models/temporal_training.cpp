@@ -83,14 +83,15 @@ nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const Train
                              " decoder; sid-lite-gru starts from sid-lite or sid-lite-gru");
   const int64_t width = init.meta.value("width", kSidLiteWidth);
   const bool ridge = has_ridge_path(init.meta);
+  const auto refine = sid_lite_refine_from_meta(init.meta, c.init_weights);
   const int64_t hidden = init_arch == "sid-lite-gru"
                              ? init.meta.at("temporal").value("hidden", kSidLiteGruHidden)
                              : (c.hidden > 0 ? c.hidden : kSidLiteGruHidden);
-  SidLiteGru net(n_inputs, width, ridge, hidden);
+  SidLiteGru net(n_inputs, width, ridge, hidden, refine);
   if (init_arch == "sid-lite-gru") {
     load_sid_lite_state(*net, init, c.init_weights);
   } else {
-    SidLite base(n_inputs, width, ridge);
+    SidLite base(n_inputs, width, ridge, refine);
     load_sid_lite_state(*base, init, c.init_weights);
     torch::NoGradGuard no_grad;
     auto to = net->named_parameters(true);
@@ -103,8 +104,7 @@ nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const Train
   // The GRU learns; with train_refine the residual network after it too, at a
   // tenth of the rate (it starts trained); the dense stage never.
   std::vector<torch::Tensor> trained, refined;
-  const std::vector<std::string> refine_parts = {"down1.", "down2.", "merge.", "lateral.",
-                                                 "out."};
+  const auto& refine_parts = sid_lite_refine_parts();
   for (const auto& p : net->named_parameters(true)) {
     if (has_prefix(p.key(), {"gru_"}))
       trained.push_back(p.value());
@@ -135,6 +135,7 @@ nlohmann::json train_temporal(Encoder& encoder, const Dataset& data, const Train
 
   auto meta = decoder_meta("sid-lite-gru", encoder, data, c);
   meta["width"] = width;
+  meta["refine"] = sid_lite_refine_meta(refine);
   meta["temporal"] = {{"state", "convgru"},
                       {"hidden", hidden},
                       {"state_size", 32},

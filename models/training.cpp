@@ -182,7 +182,8 @@ Net make_net(int64_t n_inputs, const TrainConfig&) {
 }
 template <>
 SidLite make_net<SidLite>(int64_t n_inputs, const TrainConfig& c) {
-  return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth, !c.ridge_init.empty());
+  return SidLite(n_inputs, c.width > 0 ? c.width : kSidLiteWidth, !c.ridge_init.empty(),
+                 SidLiteRefine{c.refine_channels, c.refine_depth});
 }
 
 // --ridge-path's linear decoder and its content hash, read once.
@@ -213,6 +214,41 @@ void load_state<SidLite>(SidLite& net, const ModelFile& file, const std::string&
   load_sid_lite_state(*net, file, path);
 }
 
+// --init's weights into the network. SID-lite from a file whose residual
+// network has another size: its dense stage, ridge path and input scaling, and
+// the residual network as made (fresh), its last layer at zero so that
+// training starts at the file's dense images.
+template <class Net>
+void load_init(Net& net, const ModelFile& file, const std::string& path, std::ostream&) {
+  load_state(net, file, path);
+}
+template <>
+void load_init<SidLite>(SidLite& net, const ModelFile& file, const std::string& path,
+                        std::ostream& log) {
+  const auto from = sid_lite_refine_from_meta(file.meta, path);
+  if (from == net->refine_size) {
+    load_state(net, file, path);
+    return;
+  }
+  SidLite base(net->n_inputs, file.meta.value("width", kSidLiteWidth), !net->ridge.is_empty(),
+               from);
+  load_state(base, file, path);
+  const auto& refine_parts = sid_lite_refine_parts();
+  torch::NoGradGuard no_grad;
+  auto to = net->named_parameters(true);
+  for (const auto& p : base->named_parameters(true))
+    if (!has_prefix(p.key(), refine_parts)) to[p.key()].copy_(p.value());
+  auto to_buffers = net->named_buffers(true);
+  for (const auto& b : base->named_buffers(true))
+    if (!has_prefix(b.key(), refine_parts)) to_buffers[b.key()].copy_(b.value());
+  net->out->weight.zero_();
+  net->out->bias.zero_();
+  log << "train: the dense stage and ridge path from " << path << " (its residual network has "
+      << from.channels << " channels, depth " << from.depth << "); the residual network of "
+      << net->refine_size.channels << " channels, depth " << net->refine_size.depth
+      << " starts fresh\n";
+}
+
 // SID or SID-lite, trained by Adam on the MSE.
 template <class Net>
 nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainConfig& c,
@@ -237,7 +273,7 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
         << st.images_seen << " images seen, best validation SSIM " << st.best_val_ssim << ")\n";
   } else if (!c.init_weights.empty()) {
     const auto f = read_model_file(c.init_weights);
-    load_state(net, f, c.init_weights);
+    load_init(net, f, c.init_weights, log);
     set_ridge_path(net, ridge, /*fresh=*/false);
     started_from = {{"path", c.init_weights},
                     {"content_hash", f.content_hash},
@@ -260,7 +296,10 @@ nlohmann::json train_network(Encoder& encoder, const Dataset& data, const TrainC
 
   auto meta = decoder_meta(c.architecture, encoder, data, c);
   if (!started_from.is_null()) meta["training"]["started_from"] = started_from;
-  if (c.architecture == "sid-lite") meta["width"] = c.width > 0 ? c.width : kSidLiteWidth;
+  if (c.architecture == "sid-lite") {
+    meta["width"] = c.width > 0 ? c.width : kSidLiteWidth;
+    meta["refine"] = sid_lite_refine_meta(SidLiteRefine{c.refine_channels, c.refine_depth});
+  }
   // The ridge path by reference (models/ridge_path.h): the decoder file names
   // the linear decoder instead of holding a copy; checkpoints hold it.
   std::vector<std::string> leave_out;
@@ -366,7 +405,22 @@ double cosine_lr(double lr, double lr_min, int epoch, int epochs) {
 nlohmann::json train_sid(Encoder& encoder, const Dataset& data, const TrainConfig& c,
                          const std::string& out_path, std::ostream& log) {
   if (c.architecture == "sid") return train_network<Sid>(encoder, data, c, out_path, log);
-  if (c.architecture == "sid-lite") return train_network<SidLite>(encoder, data, c, out_path, log);
+  if (c.architecture == "sid-lite") {
+    // The residual network's size: as asked, else the run's being resumed,
+    // else --init's, else the default.
+    TrainConfig lite = c;
+    if (lite.refine_channels <= 0 || lite.refine_depth <= 0) {
+      SidLiteRefine r;
+      const auto last = fs::path(c.checkpoint_dir) / "last.svm";
+      if (!c.checkpoint_dir.empty() && fs::exists(fs::path(c.checkpoint_dir) / "state.json"))
+        r = sid_lite_refine_from_meta(read_model_file(last.string()).meta, last.string());
+      else if (!c.init_weights.empty())
+        r = sid_lite_refine_from_meta(read_model_file(c.init_weights).meta, c.init_weights);
+      if (lite.refine_channels <= 0) lite.refine_channels = r.channels;
+      if (lite.refine_depth <= 0) lite.refine_depth = r.depth;
+    }
+    return train_network<SidLite>(encoder, data, lite, out_path, log);
+  }
   throw std::runtime_error("train: unknown decoder architecture '" + c.architecture + "'");
 }
 

@@ -27,6 +27,10 @@ const char* loss_name(Loss loss);  // "mse", "ssim-l1": as `train --loss` takes 
 struct TrainConfig {
   std::string architecture = "sid";  // "sid" or "sid-lite" (train_sid), "linear"
   int64_t width = 0;                 // sid-lite: the dense stage's width (0: 512)
+  // sid-lite: the residual network's channels and depth (models/sid_lite.h;
+  // 0: the checkpoint's or --init's, else 32 and 1). From an --init of
+  // another size, its dense stage and ridge path, the residual network fresh.
+  int64_t refine_channels = 0, refine_depth = 0;
   // sid-lite: a ridge path (models/sid_lite.h), started from this linear
   // decoder file ("": none).
   std::string ridge_init;

@@ -86,6 +86,20 @@ TEST_CASE(
   load_sid_lite_state(*c, read_model_file(dir / "moved/ref.svm"), dir / "moved/ref.svm");
   CHECK(torch::equal(decode(a, counts), decode(c, counts)));
   fs::rename(dir / "moved", dir / "weights");
+  // A file with the path by reference (a training run's output in another
+  // folder) relinks too: the reference is rewritten for the new folder.
+  fs::create_directories(dir / "other");
+  const std::string moved = dir / "other/moved.svm";
+  CHECK(store_ridge_by_reference(ref, lin, moved) < 1e-3);
+  CHECK(read_model_file(moved).meta["ridge_path"]["file"] == "../weights/linear.svm");
+  SidLite e(kInputs, 64, true);
+  load_sid_lite_state(*e, read_model_file(moved), moved);
+  CHECK(torch::equal(decode(a, counts), decode(e, counts)));
+  // A SID-lite without a ridge path is refused.
+  const std::string plain_file = dir / "weights/plain.svm";
+  write_model_file(plain_file, meta_of("sid-lite"), *SidLite(kInputs, 64), true);
+  CHECK_THROWS_WITH(store_ridge_by_reference(plain_file, lin, dir / "z.svm"),
+                    Catch::Contains("not a SID-lite decoder with a ridge path"));
 
   // Another linear decoder: relink refuses it; a changed file is refused at load.
   const std::string other = dir / "weights/other.svm";
@@ -104,7 +118,7 @@ TEST_CASE(
   CHECK_THROWS_WITH(load_sid_lite_state(*plain, read_model_file(ref), ref),
                     Catch::Contains("has a ridge path"));
   CHECK_THROWS_WITH(store_ridge_by_reference(ref, other, dir / "y.svm"),
-                    Catch::Contains("not a SID-lite decoder that holds its ridge path"));
+                    Catch::Contains("does not exist"));
   CHECK(has_ridge_path(f.meta));
   CHECK(has_ridge_path(m));
   CHECK_FALSE(has_ridge_path(meta_of("sid-lite")));

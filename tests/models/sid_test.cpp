@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "models/cnn_encoder.h"
 #include "models/linear_decoder.h"
@@ -53,6 +54,46 @@ TEST_CASE("sid-lite: shapes, residual on the dense image, and at least 10x fewer
                         (64 * 32 + 32) + (9 * 32 * 4 + 4) + 2 * (32 + 32 + 64 + 64 + 32);
   CHECK(params == dense + convs);
   CHECK(sid_flops_per_frame(2048) / sid_lite_flops_per_frame(2048) > 10);
+}
+
+TEST_CASE("sid-lite: the residual network's size, its FLOPs, and its meta", "[sid]") {
+  torch::manual_seed(3);
+  // FLOPs of the convolutions counted from the weights the network has: each
+  // conv's weights × the pixels of its output (stage 1 and merge at 32×32,
+  // stage 2 and the lateral 1×1 at 16×16).
+  auto conv_flops = [](SidLite& net) {
+    double macs = 0;
+    for (const auto& m : net->named_modules()) {
+      auto* conv = m.value()->as<torch::nn::Conv2dImpl>();
+      if (conv == nullptr) continue;
+      const auto& name = m.key();
+      const double pixels =
+          name.rfind("down2", 0) == 0 || name.rfind("lateral", 0) == 0 ? 16 * 16 : 32 * 32;
+      macs += static_cast<double>(conv->weight.numel()) * pixels;
+    }
+    return 2 * macs;
+  };
+  const double dense = 2.0 * (2048 * 512 + 512 * 4096);
+  for (const SidLiteRefine r : {SidLiteRefine{32, 1}, SidLiteRefine{48, 2}, SidLiteRefine{8, 3}}) {
+    SidLite lite(2048, 512, false, r);
+    lite->eval();
+    CHECK(lite->forward(torch::rand({2, 2048})).sizes() == torch::IntArrayRef({2, 1, 64, 64}));
+    CHECK(sid_lite_flops_per_frame(2048, 512, false, r) == Approx(dense + conv_flops(lite)));
+    CHECK(lite->down1->size() == static_cast<size_t>(3 * (1 + r.depth)));
+    CHECK(lite->out->weight.size(1) == r.channels);
+  }
+  CHECK(sid_lite_flops_per_frame(2048) == sid_lite_flops_per_frame(2048, 512, false, {32, 1}));
+  // The meta: absent is the first SID-lite; a round trip; malformed and out
+  // of range are errors naming the file.
+  CHECK(sid_lite_refine_from_meta(nlohmann::json::object(), "f.svm") == SidLiteRefine{32, 1});
+  nlohmann::json meta;
+  meta["refine"] = sid_lite_refine_meta({48, 2});
+  CHECK(sid_lite_refine_from_meta(meta, "f.svm") == SidLiteRefine{48, 2});
+  meta["refine"]["depth"] = 9;
+  CHECK_THROWS_WITH(sid_lite_refine_from_meta(meta, "f.svm"),
+                    Catch::Contains("f.svm") && Catch::Contains("out of range"));
+  meta["refine"] = "wide";
+  CHECK_THROWS_WITH(sid_lite_refine_from_meta(meta, "f.svm"), Catch::Contains("f.svm"));
 }
 
 TEST_CASE("sid-lite with a ridge path starts at the ridge decoder's images, the path fixed",

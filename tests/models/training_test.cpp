@@ -30,6 +30,17 @@ Dataset small_photos(const TempDir& dir, int64_t views) {
   return Dataset::load(spikevid::testing::write_photo_pack(dir), o);
 }
 
+// SID-lite of `width` dense units, one epoch of two batches of 8.
+TrainConfig tiny_lite(int64_t width) {
+  TrainConfig c;
+  c.architecture = "sid-lite";
+  c.epochs = 1;
+  c.batch = 8;
+  c.images_per_epoch = 16;
+  c.width = width;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("training: a few Adam steps on a handful of images lower the loss", "[training]") {
@@ -113,13 +124,9 @@ TEST_CASE("train_sid: SID-lite trains, is written, and loads as a decoder", "[tr
   TempDir dir("train-lite");
   const auto data = small_photos(dir, 8);
   auto enc = load_encoder("retina:grid=4", torch::kCPU);
-  TrainConfig c;
-  c.architecture = "sid-lite";
+  TrainConfig c = tiny_lite(24);  // not the default width 512: the file must carry it
   c.epochs = 2;
-  c.batch = 8;
-  c.images_per_epoch = 16;
   c.lr_schedule = "cosine";
-  c.width = 24;  // not the default 512: the file must carry it
   std::ostringstream log;
   auto meta = train_sid(*enc, data, c, dir / "lite.svm", log);
   CHECK(meta["architecture"] == "sid-lite");
@@ -148,12 +155,7 @@ TEST_CASE("train_sid: SID-lite with a ridge path writes it by reference and load
   lin.epochs = 1;
   lin.images_per_epoch = 64;
   train_linear(*enc, data, lin, dir / "w/linear.svm", log);
-  TrainConfig c;
-  c.architecture = "sid-lite";
-  c.epochs = 1;
-  c.batch = 8;
-  c.images_per_epoch = 16;
-  c.width = 16;
+  TrainConfig c = tiny_lite(16);
   c.ridge_init = dir / "w/linear.svm";
   train_sid(*enc, data, c, dir / "w/lite.svm", log);
   const auto f = read_model_file(dir / "w/lite.svm");
@@ -167,6 +169,48 @@ TEST_CASE("train_sid: SID-lite with a ridge path writes it by reference and load
   std::filesystem::remove(dir / "w/linear.svm");
   CHECK_THROWS_WITH(load_decoder(dir / "w/lite.svm", enc->info(), torch::kCPU),
                     Catch::Contains("does not exist"));
+}
+
+TEST_CASE("train_sid: SID-lite with a larger residual network from an --init of another size",
+          "[training]") {
+  TempDir dir("train-refine");
+  const auto data = small_photos(dir, 8);
+  auto enc = load_encoder("retina:grid=4", torch::kCPU);
+  std::ostringstream log;
+  TrainConfig c = tiny_lite(16);
+  auto meta = train_sid(*enc, data, c, dir / "small.svm", log);
+  CHECK(meta["refine"]["channels"] == 32);
+  CHECK(meta["refine"]["depth"] == 1);
+  // Another size from it: its dense stage (kept as it was by a vanishing
+  // rate), the residual network fresh with its last layer at zero, so the
+  // first images are the dense stage's.
+  c.init_weights = dir / "small.svm";
+  c.refine_channels = 8;
+  c.refine_depth = 2;
+  c.lr = 1e-7;
+  meta = train_sid(*enc, data, c, dir / "big.svm", log);
+  CHECK(log.str().find("the residual network of 8 channels, depth 2 starts fresh") !=
+        std::string::npos);
+  CHECK(meta["refine"]["channels"] == 8);
+  CHECK(meta["refine"]["depth"] == 2);
+  const auto small = read_model_file(dir / "small.svm"), big = read_model_file(dir / "big.svm");
+  auto tensor = [](const ModelFile& f, const std::string& name) {
+    for (const auto& t : f.tensors)
+      if (t.first == name) return t.second.to(torch::kFloat32);
+    FAIL("no tensor " << name);
+    return torch::Tensor();
+  };
+  CHECK(torch::allclose(tensor(small, "dense.0.weight"), tensor(big, "dense.0.weight"), 0, 1e-3));
+  CHECK(tensor(big, "down1.0.weight").size(0) == 8);
+  CHECK(tensor(big, "out.weight").abs().max().item<float>() < 1e-3);
+  auto dec = load_decoder(dir / "big.svm", enc->info(), torch::kCPU);
+  CHECK(dec->decode(enc->spikes(data.val())).sizes() == data.val().sizes());
+  // Without a size asked, --init's: a run from big.svm keeps 8 channels, depth 2.
+  c.init_weights = dir / "big.svm";
+  c.refine_channels = c.refine_depth = 0;
+  meta = train_sid(*enc, data, c, dir / "again.svm", log);
+  CHECK(meta["refine"]["channels"] == 8);
+  CHECK(meta["refine"]["depth"] == 2);
 }
 
 TEST_CASE("cosine schedule: from lr down to lr_min over the epochs", "[training]") {

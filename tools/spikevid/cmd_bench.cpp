@@ -102,12 +102,14 @@ double decoder_flops(const DecoderInfo& d) {
   if (d.architecture == "sid") return sid_flops_per_frame(d.n_inputs);
   if (d.architecture == "sid-lite")
     return sid_lite_flops_per_frame(d.n_inputs, d.meta.value("width", kSidLiteWidth),
-                                    has_ridge_path(d.meta));
+                                    has_ridge_path(d.meta),
+                                    sid_lite_refine_from_meta(d.meta, "decoder"));
   if (d.architecture == "sid-lite-gru")
     return sid_lite_gru_flops_per_frame(
         d.n_inputs, d.meta.value("width", kSidLiteWidth), has_ridge_path(d.meta),
         d.meta.contains("temporal") ? d.meta["temporal"].value("hidden", kSidLiteGruHidden)
-                                    : kSidLiteGruHidden);
+                                    : kSidLiteGruHidden,
+        sid_lite_refine_from_meta(d.meta, "decoder"));
   if (d.architecture == "linear") return 2.0 * d.n_inputs * d.image_size * d.image_size;
   if (d.architecture == "linear-multi" && d.meta.contains("temporal"))
     return 2.0 * d.n_inputs * d.meta["temporal"].value("windows", 1) * d.image_size * d.image_size;

@@ -85,14 +85,16 @@ void add_export_commands(CLI::App& app) {
   auto ra = std::make_shared<RelinkArgs>();
   auto* r = app.add_subcommand(
       "relink",
-      "Rewrite a SID-lite decoder that holds its ridge path so that it names the "
-      "linear decoder file instead (models/ridge_path.h): 6.5 MB instead of 23 MB");
+      "Rewrite a SID-lite decoder with a ridge path so that it names the linear decoder "
+      "file, relative to its new folder (models/ridge_path.h): 6.5 MB instead of 23 MB, "
+      "or a training run's output moved beside the linear decoder");
   r->footer(
       "Example:\n"
       "  spikevid relink out/weights/sid-lite-ridge.svm --ridge-path "
       "models/weights/linear-scenes.svm \\\n"
       "      -o models/weights/sid-lite-natural.svm");
-  r->add_option("model", ra->model, "SID-lite decoder file that holds its ridge path")
+  r->add_option("model", ra->model,
+                "SID-lite decoder file with a ridge path (held, or by reference)")
       ->required()
       ->check(CLI::ExistingFile);
   r->add_option("--ridge-path", ra->linear,

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -31,6 +32,7 @@ struct TrainArgs {
   bool windows_given = false;
   int64_t windows = 3;
   bool decoder_is_linear = false;  // linear or linear-multi: closed form
+  std::vector<int64_t> refine;     // --refine CHANNELS,DEPTH
 };
 
 struct FitArgs {
@@ -50,6 +52,13 @@ void check_output_path(const std::string& out) {
 void run_train(TrainArgs& a) {
   if (a.train.width > 0 && a.decoder != "sid-lite")
     throw UsageError("--width: only sid-lite has a width to choose");
+  if (!a.refine.empty()) {
+    if (a.decoder != "sid-lite")
+      throw UsageError("--refine: only sid-lite has a residual network to size");
+    if (a.refine[1] > 8) throw UsageError("--refine: the depth must be 1 to 8");
+    a.train.refine_channels = a.refine[0];
+    a.train.refine_depth = a.refine[1];
+  }
   if (!a.train.ridge_init.empty() && a.decoder != "sid-lite")
     throw UsageError("--ridge-path: only sid-lite has a ridge path");
   if (a.decoder == "sid-lite-gru" && a.train.init_weights.empty())
@@ -233,6 +242,13 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--width", ta->train.width,
                 "sid-lite: hidden units of its dense stage (default 512, as in SID)")
       ->check(CLI::Range(int64_t{1}, int64_t{16384}));
+  t->add_option("--refine", ta->refine,
+                "sid-lite: CHANNELS,DEPTH of its residual network (default 32,1, or --init's; "
+                "from an --init of another size: its dense stage and ridge path, this "
+                "network fresh)")
+      ->expected(2)
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
   t->add_option("--ridge-path", ta->train.ridge_init,
                 "sid-lite: add a linear path from the counts to the pixels, started from this "
                 "linear decoder file (training then starts at its images)")
