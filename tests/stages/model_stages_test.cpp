@@ -111,7 +111,8 @@ TEST_CASE("the shipped decoders prepared for inference give their images as trai
   auto enc = load_encoder(kWeights + "/encoder-cnn.svm", torch::kCPU);
   torch::manual_seed(8);
   const auto counts = enc->spikes(torch::rand({6, 1, 64, 64}));
-  for (const auto* name : {"/sid-natural.svm", "/sid-lite-natural.svm", "/linear-natural.svm"}) {
+  for (const auto* name : {"/sid-natural.svm", "/sid-lite-natural.svm", "/sid-lite-deep-natural.svm",
+                           "/linear-natural.svm"}) {
     for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
       auto trained = load_decoder(kWeights + name, enc->info(), torch::kCPU, Modules::as_trained);
       auto prepared = load_decoder(kWeights + name, enc->info(), torch::kCPU);

@@ -34,7 +34,7 @@ namespace {
 struct EvalArgs {
   CommonOptions common;
   std::string data, images_dir, clips, encoder = "models/weights/encoder-cnn.svm";
-  std::string sid = kDefaultDecoder, linear = "models/weights/linear-natural.svm";
+  std::string sid = kDefaultImageDecoder, linear = "models/weights/linear-natural.svm";
   std::vector<std::string> more;  // NAME=FILE
   std::string split = "test", json_path, grid_path, save_dir, precision = "float32";
   std::string tiles = "3x4";
