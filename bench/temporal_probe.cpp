@@ -19,6 +19,12 @@
 //       [--frame models/weights/sid-lite-natural.svm]
 //       [--temporal models/weights/sid-lite-gru-natural.svm]
 //       [--stills 128] [--still-frames 24] [--threads 1] [--seed 5]
+//       [--cuts 0,0.05,0.08]
+//
+// --cuts: instead, the temporal decoder with its file's filter at each scene-cut
+// threshold (OutputFilter::cut; 0: none), beside the frame decoder, on the two
+// sets and a third: validation patches held, cut halfway to another patch
+// (SSIM at the cut frame and after it).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +46,7 @@ namespace {
 
 struct Row {
   double ssim = 0, ssim_from10 = 0, flicker = 0;
+  std::vector<double> per_frame;  // mean SSIM of each frame
 };
 
 // Scores a method over sequences [S,L,1,64,64]: `image(t)` is frame t's
@@ -52,6 +59,7 @@ Row score(const torch::Tensor& seqs, const std::function<torch::Tensor(int64_t)>
   for (int64_t t = 0; t < L; ++t) {
     const auto y = image(t).to(torch::kFloat32).clamp(0, 1);
     const double s = ssim_per_image(y, seqs.select(1, t)).mean().item<double>();
+    r.per_frame.push_back(s);
     r.ssim += s;
     if (t >= 10) {
       r.ssim_from10 += s;
@@ -73,6 +81,7 @@ int main(int argc, char** argv) {
               frame_path = "models/weights/sid-lite-natural.svm",
               temporal_path = "models/weights/sid-lite-gru-natural.svm";
   int threads = 1, stills = 128, still_frames = 24, seed = 5;
+  std::vector<double> cuts;
   for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
     if (i + 1 >= argc) {
@@ -88,6 +97,17 @@ int main(int argc, char** argv) {
     else if (a == "--still-frames") still_frames = std::atoi(v);
     else if (a == "--threads") threads = std::atoi(v);
     else if (a == "--seed") seed = std::atoi(v);
+    else if (a == "--cuts") {
+      for (const char* c = v; *c;) {
+        char* end = nullptr;
+        cuts.push_back(std::strtod(c, &end));
+        if (end == c || cuts.back() < 0 || cuts.back() >= 1) {
+          std::fprintf(stderr, "temporal_probe: --cuts takes numbers in [0, 1), as 0,0.05\n");
+          return 2;
+        }
+        c = *end == ',' ? end + 1 : end;
+      }
+    }
     else {
       std::fprintf(stderr, "temporal_probe: unknown option %s\n", a.c_str());
       return 2;
@@ -109,20 +129,32 @@ int main(int argc, char** argv) {
     if (!temporal->temporal()) throw std::runtime_error(temporal_path + ": not a temporal decoder");
     // The temporal decoder bare; its file's own filter is scored among the others.
     const auto shipped = temporal->output_filter();
+    if (!cuts.empty() && !shipped.on())
+      throw std::runtime_error(temporal_path + ": --cuts needs a decoder with its output filter");
     temporal->set_output_filter(OutputFilter{});
     std::vector<OutputFilter> filters = {{0.15, 0.02, 0.08}, {0.2, 0.03, 0.10}, {0.3, 0.03, 0.10},
                                          {0.2, 0.04, 0.12}, {0.25, 0.03, 0.12}};
     if (shipped.on() &&
         std::none_of(filters.begin(), filters.end(), [&](const OutputFilter& f) {
-          return f.alpha_min == shipped.alpha_min && f.lo == shipped.lo && f.hi == shipped.hi;
+          return f.alpha_min == shipped.alpha_min && f.lo == shipped.lo && f.hi == shipped.hi &&
+                 f.cut == shipped.cut;
         }))
       filters.push_back(shipped);
     const auto& val = data.val();
     const int64_t n_stills = std::min<int64_t>(stills, val.size(0));
-    const std::vector<std::pair<std::string, torch::Tensor>> sets = {
+    const auto held = val.narrow(0, 0, n_stills).unsqueeze(1).repeat({1, still_frames, 1, 1, 1});
+    std::vector<std::pair<std::string, torch::Tensor>> sets = {
         {"validation sequences (motion)", data.val_sequences()},
-        {"validation patches held still",
-         val.narrow(0, 0, n_stills).unsqueeze(1).repeat({1, still_frames, 1, 1, 1})}};
+        {"validation patches held still", held}};
+    const int64_t cut_at = still_frames / 2;
+    if (!cuts.empty()) {
+      // Patch i for the first half, then patch i + 1 (another photo's, mostly).
+      auto cut = held.clone();
+      cut.narrow(1, cut_at, still_frames - cut_at)
+          .copy_(held.roll(1, 0).narrow(1, cut_at, still_frames - cut_at));
+      sets.emplace_back("validation patches cut to another at frame " + std::to_string(cut_at),
+                        cut);
+    }
     std::printf("temporal_probe: frame decoder %s, temporal decoder %s, %d thread(s)\n",
                 frame_path.c_str(), temporal_path.c_str(), threads);
     for (const auto& [name, seqs] : sets) {
@@ -139,22 +171,57 @@ int main(int argc, char** argv) {
                     r.flicker);
         std::fflush(stdout);
       };
-      print("frame by frame", score(seqs, [&](int64_t t) { return frame->decode(counts[t]); }));
+      const bool cut_set = name.rfind("validation patches cut", 0) == 0;
+      const auto print_cut = [&](const Row& r) {
+        if (cut_set)
+          std::printf("%46s SSIM at the cut %.4f, +1 %.4f, +2 %.4f, +4 %.4f\n", "",
+                      r.per_frame[cut_at], r.per_frame[cut_at + 1], r.per_frame[cut_at + 2],
+                      r.per_frame[cut_at + 4]);
+      };
+      const auto by_frame = score(seqs, [&](int64_t t) { return frame->decode(counts[t]); });
+      print("frame by frame", by_frame);
+      print_cut(by_frame);
+      if (!cuts.empty()) {
+        // The temporal decoder with its file's filter, at each cut threshold.
+        for (const double c : cuts) {
+          OutputFilter f = shipped;
+          f.cut = c;
+          temporal->set_output_filter(f);
+          torch::Tensor st;
+          char label[96];
+          std::snprintf(label, sizeof label, "temporal, its filter, cut %.3f", c);
+          const auto r = score(seqs, [&](int64_t t) { return temporal->decode_step(counts[t], st); });
+          print(label, r);
+          print_cut(r);
+        }
+        temporal->set_output_filter(OutputFilter{});
+        continue;
+      }
       torch::Tensor state;
       print("temporal decoder, no filter",
             score(seqs, [&](int64_t t) { return temporal->decode_step(counts[t], state); }));
       // The output filter (models/decoder.h) at several settings, after the
       // frame decoder and after the temporal decoder.
+      // A setting with a cut threshold runs inside the temporal decoder (a reset
+      // needs its state), so only there.
       for (const auto& f : filters) {
-        for (int on_temporal = 0; on_temporal < 2; ++on_temporal) {
+        for (int on_temporal = f.cut > 0; on_temporal < 2; ++on_temporal) {
           char label[96];
-          std::snprintf(label, sizeof label, "%s, filter %.2f %.2f-%.2f%s",
-                        on_temporal ? "temporal" : "frame", f.alpha_min, f.lo, f.hi,
+          char cut[24] = "";
+          if (f.cut > 0) std::snprintf(cut, sizeof cut, " cut %.2f", f.cut);
+          std::snprintf(label, sizeof label, "%s, filter %.2f %.2f-%.2f%s%s",
+                        on_temporal ? "temporal" : "frame", f.alpha_min, f.lo, f.hi, cut,
                         on_temporal && shipped.on() && f.alpha_min == shipped.alpha_min &&
-                                f.lo == shipped.lo && f.hi == shipped.hi
+                                f.lo == shipped.lo && f.hi == shipped.hi && f.cut == shipped.cut
                             ? " (its file's)"
                             : "");
           torch::Tensor filtered, st;
+          if (f.cut > 0) {
+            temporal->set_output_filter(f);
+            print(label, score(seqs, [&](int64_t t) { return temporal->decode_step(counts[t], st); }));
+            temporal->set_output_filter(OutputFilter{});
+            continue;
+          }
           print(label, score(seqs, [&](int64_t t) {
                   const auto y = on_temporal ? temporal->decode_step(counts[t], st)
                                              : frame->decode(counts[t]);

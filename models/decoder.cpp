@@ -22,6 +22,13 @@ torch::Tensor OutputFilter::apply(const torch::Tensor& previous, const torch::Te
   return previous + rate * (y - previous);
 }
 
+torch::Tensor OutputFilter::scene_cut(const torch::Tensor& previous,
+                                      const torch::Tensor& estimate) const {
+  const auto diff = estimate.to(torch::kFloat32).clamp(0, 1) - previous.to(torch::kFloat32);
+  const auto change = torch::avg_pool2d(diff, 8, 8).abs().flatten(1).mean(1);
+  return cut > 0 ? change > cut : torch::zeros_like(change, torch::kBool);
+}
+
 OutputFilter output_filter_from_meta(const nlohmann::json& meta, const std::string& path) {
   OutputFilter f;
   const auto t = meta.find("temporal");
@@ -30,7 +37,7 @@ OutputFilter output_filter_from_meta(const nlohmann::json& meta, const std::stri
   if (j == t->end() || j->is_null()) return f;
   try {
     f = OutputFilter{j->at("alpha_min").get<double>(), j->at("lo").get<double>(),
-                     j->at("hi").get<double>()};
+                     j->at("hi").get<double>(), j->value("cut", 0.0)};
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(path + ": temporal.output_filter needs alpha_min, lo and hi");
   }
@@ -42,12 +49,15 @@ OutputFilter output_filter_from_meta(const nlohmann::json& meta, const std::stri
 std::string OutputFilter::invalid() const {
   if (!(alpha_min > 0 && alpha_min <= 1)) return "alpha_min must be in (0, 1]";
   if (!(lo >= 0 && hi > lo && hi <= 1)) return "lo and hi must have 0 <= lo < hi <= 1";
+  if (!(cut >= 0 && cut < 1)) return "cut must be in [0, 1) (0: no reset on a scene cut)";
   return "";
 }
 
 nlohmann::json OutputFilter::to_json() const {
   if (!on()) return nullptr;
-  return {{"alpha_min", alpha_min}, {"lo", lo}, {"hi", hi}, {"window", 5}};
+  nlohmann::json j = {{"alpha_min", alpha_min}, {"lo", lo}, {"hi", hi}, {"window", 5}};
+  if (cut > 0) j["cut"] = cut;
+  return j;
 }
 
 namespace {
@@ -79,8 +89,18 @@ class ModuleDecoder final : public Decoder {
       const int64_t hidden = net_->hidden;
       const bool fresh = !state.defined() || state.size(0) != x.size(0);
       torch::Tensor h = fresh ? torch::Tensor() : state.narrow(1, 0, hidden);
-      auto y = net_->step(x, h).clamp(0, 1).to(torch::kFloat32);
-      if (!fresh) y = filter_.apply(torch::pixel_shuffle(state.narrow(1, hidden, 4), 2), y);
+      torch::Tensor previous, reset;
+      const auto d = net_->dense_image(x);
+      if (!fresh) {
+        previous = torch::pixel_shuffle(state.narrow(1, hidden, 4), 2);
+        if (filter_.cut > 0) reset = filter_.scene_cut(previous, d);
+      }
+      auto y = net_->step_dense(d, h, reset).clamp(0, 1).to(torch::kFloat32);
+      if (!fresh) {
+        const auto filtered = filter_.apply(previous, y);
+        // A tile at a scene cut starts afresh: its new image whole.
+        y = reset.defined() ? torch::where(reset.view({-1, 1, 1, 1}), y, filtered) : filtered;
+      }
       state = torch::cat({h.to(torch::kFloat32), torch::pixel_unshuffle(y, 2)}, 1);
       return y.contiguous();
     } else {

@@ -31,10 +31,20 @@ struct DecoderInfo {
 // so where the image holds still the noise left is averaged away (a small
 // rate), and where it changes (motion, a cut) the new image is taken whole.
 // The first frame of a fresh state is taken as it is.
+// With `cut` > 0 it also resets on a scene cut: where a tile's new frame-by-frame
+// estimate (the dense image dₜ before the GRU) differs from the filtered image
+// by more than `cut` on average over its 8×8 blocks,
+//   mean over blocks of |mean over the block of (dₜ − ȳₜ₋₁)| > cut,
+// that tile starts afresh (GRU state and filter, as a new stream): a cut is
+// a new scene, and the state of the old one only holds the output back.
 struct OutputFilter {
   double alpha_min = 1, lo = 0, hi = 1;  // alpha_min 1: off
+  double cut = 0;                        // 0: no reset on a cut
   bool on() const { return alpha_min < 1; }
   torch::Tensor apply(const torch::Tensor& previous, const torch::Tensor& y) const;
+  // The rows [B] (bool) of a scene cut between `previous` (the filtered images)
+  // and `estimate` (the new dense images), both [B,1,S,S]; all false when cut is 0.
+  torch::Tensor scene_cut(const torch::Tensor& previous, const torch::Tensor& estimate) const;
   std::string invalid() const;  // why the settings are out of range, "" when fine
   nlohmann::json to_json() const;  // null when off
 };

@@ -17,15 +17,28 @@ SidLiteGruImpl::SidLiteGruImpl(int64_t n, int64_t w, bool ridge_path, int64_t hi
   gru_out->bias.zero_();
 }
 
-torch::Tensor SidLiteGruImpl::step_dense(const torch::Tensor& d, torch::Tensor& state) {
+torch::Tensor SidLiteGruImpl::step_dense(const torch::Tensor& d, torch::Tensor& state,
+                                         const torch::Tensor& reset) {
   auto x = torch::pixel_unshuffle(d, 2);
   const bool fresh = !state.defined() || state.size(0) != x.size(0);
   auto h = fresh ? torch::zeros(state_shape(x.size(0)), x.options()) : state.to(x.scalar_type());
+  // Rows that start afresh: their state zero and their update gate 1 below,
+  // exactly what a fresh state gives them (no host sync: CUDA graphs keep it).
+  torch::Tensor keep;
+  if (!fresh && reset.defined()) {
+    keep = reset.logical_not().view({-1, 1, 1, 1}).to(x.scalar_type());
+    h = h * keep;
+  }
   auto zr = torch::sigmoid(gru_zr->forward(torch::cat({x, h}, 1))).chunk(2, 1);
   auto n = torch::tanh(gru_n->forward(torch::cat({x, zr[1] * h}, 1)));
   // A fresh state takes the first frame whole (update gate 1): no average of
   // it with zeros, which would bias the first frames towards black.
-  h = fresh ? n : h + zr[0] * (n - h);
+  if (fresh)
+    h = n;
+  else if (keep.defined())
+    h = h + (1 - keep * (1 - zr[0])) * (n - h);
+  else
+    h = h + zr[0] * (n - h);
   state = h;
   auto correction = torch::pixel_shuffle(gru_out->forward(torch::cat({h, x}, 1)), 2);
   return refine(d + correction);

@@ -27,7 +27,10 @@ struct SidLiteGruImpl : SidLiteImpl {
   // read (undefined: fresh) and replaced by the new one.
   torch::Tensor step(const torch::Tensor& counts, torch::Tensor& state);
   // From the dense image instead of the counts (training computes d_t once).
-  torch::Tensor step_dense(const torch::Tensor& d, torch::Tensor& state);
+  // `reset` (bool [B], optional): rows that start afresh here, as from an
+  // undefined state (a scene cut), the others going on from theirs.
+  torch::Tensor step_dense(const torch::Tensor& d, torch::Tensor& state,
+                           const torch::Tensor& reset = {});
   // A single frame from a fresh state (single images: eval --images).
   torch::Tensor forward(const torch::Tensor& counts);
   // The state's shape for B sequences.

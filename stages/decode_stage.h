@@ -14,7 +14,10 @@
 // saccade-like jumps and cuts, and its gates take a changed view as such, while the scene it held
 // is usually still most of what it sees. After a longer gap (more than half a second at 30
 // frames/s nothing of the old state is worth keeping), or when the numbers go back (a new
-// stream), the state starts afresh.
+// stream), the state starts afresh. A scene cut is the decoder's own to handle, tile by tile: with
+// a cut threshold in its output filter (models/decoder.h), a tile whose new view differs from what
+// it held starts afresh too (a reset, not a decay: the old scene's state only holds the new one
+// back, two worse frames after each cut without it).
 #include <cstdint>
 #include <map>
 #include <memory>

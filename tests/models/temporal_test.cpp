@@ -64,6 +64,33 @@ TEST_CASE("sid-lite-gru: starts as its SID-lite; the state carries earlier frame
         2 * sid_lite_flops_per_frame(2048, 512, true));
 }
 
+TEST_CASE("sid-lite-gru: rows reset at a scene cut start afresh, the others go on", "[temporal]") {
+  torch::manual_seed(4);
+  SidLite base(32, 16, false);
+  spikevid::testing::perturb(*base);
+  auto g = from_base(base, 32, 16, 8);
+  spikevid::testing::perturb(*g->gru_out);
+  g->eval();
+  torch::NoGradGuard no_grad;
+  const auto a = torch::poisson(torch::full({3, 32}, 2.0));
+  const auto b = torch::poisson(torch::full({3, 32}, 5.0));
+  torch::Tensor carried, reset_state, fresh;
+  (void)g->step(a, carried);
+  reset_state = carried.clone();
+  const auto go_on = g->step(b, carried);
+  const auto alone = g->step(b, fresh);
+  const auto reset = torch::tensor({true, false, true});
+  const auto y = g->step_dense(g->dense_image(b), reset_state, reset);
+  // Rows 0 and 2 as from a fresh state, row 1 as carried on: outputs and states.
+  for (int64_t row : {0, 2}) {
+    CHECK(torch::allclose(y[row], alone[row], 1e-5, 1e-6));
+    CHECK(torch::allclose(reset_state[row], fresh[row], 1e-5, 1e-6));
+  }
+  CHECK(torch::allclose(y[1], go_on[1], 1e-5, 1e-6));
+  CHECK(torch::allclose(reset_state[1], carried[1], 1e-5, 1e-6));
+  CHECK((go_on[0] - alone[0]).abs().max().item<float>() > 1e-4);  // so the reset mattered
+}
+
 TEST_CASE("dataset: training sequences move, stay in range, and repeat with the seed",
           "[temporal][dataset]") {
   TempDir dir("sequences");
@@ -183,6 +210,23 @@ TEST_CASE("train_temporal: trains from a SID-lite, writes, resumes and loads as 
     CHECK(fs_state.sizes() == torch::IntArrayRef({4, 6 + 4, 32, 32}));
     CHECK(fs_state.scalar_type() == torch::kFloat32);
     CHECK(flicker_f < flicker_p);
+    // With a scene-cut threshold: far above any change, the same images as
+    // without one; far below, every frame starts afresh (each image is its
+    // window's alone, as decode gives it).
+    for (const double cut : {0.999, 1e-9}) {
+      auto fc = load_decoder(dir / "gru-f.svm", enc->info(), torch::kCPU);
+      auto base = load_decoder(dir / "gru-f.svm", enc->info(), torch::kCPU);
+      auto setting = fc->output_filter();
+      setting.cut = cut;
+      fc->set_output_filter(setting);
+      torch::Tensor cs, bs;
+      for (int t = 0; t < 6; ++t) {
+        const auto yc = fc->decode_step(windows[t], cs);
+        const auto yb = base->decode_step(windows[t], bs);
+        CHECK(torch::allclose(yc, cut > 0.5 ? yb : plain->decode(windows[t]), 1e-5, 1e-6));
+      }
+      CHECK(cs.sizes() == fs_state.sizes());
+    }
     filtered_meta["temporal"]["output_filter"]["lo"] = 0.5;
     filtered_meta["temporal"]["output_filter"]["hi"] = 0.2;
     rewrite_model_meta(dir / "gru-f.svm", filtered_meta);
@@ -239,6 +283,33 @@ TEST_CASE("output filter: still pixels averaged at alpha_min, changed ones taken
   y = f.apply(previous, torch::full({1, 1, 16, 16}, 0.575));
   const double rate = 0.25 + 0.75 * (0.075 - 0.03) / (0.12 - 0.03);
   CHECK(y.mean().item<double>() == Approx(0.5 + rate * 0.075).epsilon(1e-4));
+}
+
+TEST_CASE("output filter: a scene cut is a large change of the 8x8 block means, row by row",
+          "[temporal]") {
+  const OutputFilter f{0.25, 0.03, 0.12, 0.08};
+  CHECK(f.invalid().empty());
+  CHECK(f.to_json()["cut"] == 0.08);
+  CHECK_FALSE(OutputFilter{0.25, 0.03, 0.12}.to_json().contains("cut"));
+  CHECK_FALSE(OutputFilter{0.25, 0.03, 0.12, -0.1}.invalid().empty());
+  CHECK_FALSE(OutputFilter{0.25, 0.03, 0.12, 1}.invalid().empty());
+  const auto json = nlohmann::json{{"temporal", {{"output_filter", f.to_json()}}}};
+  CHECK(output_filter_from_meta(json, "x.svm").cut == 0.08);
+  auto previous = torch::full({4, 1, 64, 64}, 0.5);
+  auto estimate = previous.clone();
+  estimate[0] += 0.05;  // a small change everywhere: the same scene, brighter
+  estimate[1] += torch::rand({1, 64, 64}) * 0.6 - 0.3;  // noise: block means change little
+  estimate[2].narrow(1, 0, 32).fill_(1.0);  // half the tile another scene: +0.25 on average
+  estimate[3] = torch::rand({1, 64, 64}).gt(0.5).to(torch::kFloat32);  // pixel noise around 0.5
+  const auto cut = f.scene_cut(previous, estimate);
+  CHECK(cut.scalar_type() == torch::kBool);
+  CHECK(cut.sizes() == torch::IntArrayRef({4}));
+  CHECK_FALSE(cut[0].item<bool>());
+  CHECK_FALSE(cut[1].item<bool>());
+  CHECK(cut[2].item<bool>());
+  CHECK_FALSE(cut[3].item<bool>());
+  // Without a threshold, never a cut.
+  CHECK_FALSE(OutputFilter{0.25, 0.03, 0.12}.scene_cut(previous, estimate).any().item<bool>());
 }
 
 TEST_CASE("set_lr: the first group's rate; the other groups keep their ratio to it",

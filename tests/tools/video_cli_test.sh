@@ -55,8 +55,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cp "$root/models/weights/sid-lite-gru-natural.svm" "$root/models/weights/linear-scenes.svm" \
   "$root/models/weights/sid-lite-natural.svm" "$tmp/" || fail "cannot copy the models"
 gf="$tmp/sid-lite-gru-natural.svm"
-expect 0 "$sv" set-filter "$gf" 0.25,0.03,0.12
+expect 0 "$sv" set-filter "$gf" 0.25,0.03,0.12,0.08
 "$sv" info "$gf" | grep -q '"output_filter"' || fail "set-filter: info does not show the filter"
+"$sv" info "$gf" | grep -q '"cut": 0.08' || fail "set-filter: info does not show the cut threshold"
 expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/tf.mp4" --view reconstruction --seed 7 --decoder "$gf"
 expect 0 "$sv" decode "$tmp/e.h5" -o "$tmp/df.mp4" --decoder "$gf"
 raw "$tmp/tf.mp4" "$tmp/tf.raw" && raw "$tmp/df.mp4" "$tmp/df.raw" || fail "cannot decode the filtered outputs"
@@ -67,7 +68,7 @@ expect 0 "$sv" transcode "$tmp/in.mp4" -o "$tmp/to.mp4" --view reconstruction --
 raw "$tmp/to.mp4" "$tmp/to.raw" || fail "cannot decode the unfiltered output"
 cmp -s "$tmp/tf.raw" "$tmp/to.raw" && fail "set-filter off: the same frames as with the filter"
 before=$(md5sum < "$gf")
-for bad in 0.25,0.03 1.5,0.03,0.1 0.2,0.1,0.05 0.2,x,0.1; do
+for bad in 0.25,0.03 1.5,0.03,0.1 0.2,0.1,0.05 0.2,x,0.1 0.25,0.03,0.12,1.5 0.25,0.03,0.12,0.08,1; do
   expect 2 "$sv" set-filter "$gf" "$bad"
 done
 [ "$(md5sum < "$gf")" = "$before" ] || fail "set-filter: a refused setting changed the file"

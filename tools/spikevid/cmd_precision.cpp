@@ -122,13 +122,14 @@ void run_set_filter(const std::string& path, const std::string& setting) {
   OutputFilter f;
   if (setting != "off") {
     const auto parts = CLI::detail::split(setting, ',');
-    if (parts.size() != 3)
-      throw UsageError("set-filter: give ALPHA_MIN,LO,HI (three numbers) or off, not " + setting);
-    double v[3];
-    for (int i = 0; i < 3; ++i)
+    if (parts.size() != 3 && parts.size() != 4)
+      throw UsageError("set-filter: give ALPHA_MIN,LO,HI[,CUT] (three or four numbers) or off, not " +
+                       setting);
+    double v[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < parts.size(); ++i)
       if (!CLI::detail::lexical_cast(parts[i], v[i]))
         throw UsageError("set-filter: not a number in " + setting);
-    f = OutputFilter{v[0], v[1], v[2]};
+    f = OutputFilter{v[0], v[1], v[2], v[3]};
     if (const auto why = f.invalid(); !why.empty()) throw UsageError("set-filter: " + why);
   }
   file.meta["temporal"]["output_filter"] = f.to_json();
@@ -149,10 +150,13 @@ void add_set_filter_command(CLI::App& app) {
   c->footer(
       "ALPHA_MIN,LO,HI: per pixel the image is averaged at rate ALPHA_MIN where the local\n"
       "change (|5x5 mean of new - filtered|) is below LO, taken whole above HI; off: none.\n"
+      "CUT (optional, default 0: none): a tile whose new frame-by-frame estimate differs from\n"
+      "the filtered image by more than CUT (mean over 8x8 blocks of |block mean of the\n"
+      "difference|) is a scene cut, and starts afresh (GRU state and filter).\n"
       "Example (the shipped setting, chosen on validation with build/bench/temporal_probe):\n"
-      "  spikevid set-filter models/weights/sid-lite-gru-natural.svm 0.25,0.03,0.12");
+      "  spikevid set-filter models/weights/sid-lite-gru-natural.svm 0.25,0.03,0.12,0.08");
   c->add_option("model", *path, "a sid-lite-gru model file")->required()->check(CLI::ExistingFile);
-  c->add_option("setting", *setting, "ALPHA_MIN,LO,HI or off")->required();
+  c->add_option("setting", *setting, "ALPHA_MIN,LO,HI[,CUT] or off")->required();
   c->callback([path, setting] { run_set_filter(*path, *setting); });
 }
 
